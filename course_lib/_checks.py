@@ -1,0 +1,70 @@
+"""Argument checks shared by the layer functions.
+
+Every bad input gets a ``ValueError`` that names the argument and says what
+was expected, so that a student reading the message knows what to fix.
+Checks on large arrays are kept O(D): a NaN or inf anywhere in ``x`` makes
+the column sums non-finite, so the sums the layer computes anyway are checked
+instead of scanning ``x`` a second time.
+"""
+
+import numpy as np
+
+__all__ = [
+    "as_float_array",
+    "check_2d",
+    "check_vector",
+    "check_finite_stat",
+    "check_finite",
+    "check_same_shape",
+]
+
+
+def as_float_array(a, name):
+    """Return ``a`` as a floating ndarray: floats keep their dtype, the rest become float64."""
+    a = np.asarray(a)
+    if a.dtype == object:
+        raise ValueError(f"{name} must be a numeric array, got an array of Python objects")
+    if not np.issubdtype(a.dtype, np.floating):
+        a = a.astype(np.float64)
+    return a
+
+
+def check_2d(x, name="x"):
+    """Return ``x`` as a floating (N, D) array, or raise a ValueError that says its shape."""
+    x = as_float_array(x, name)
+    if x.ndim != 2:
+        raise ValueError(
+            f"{name} must be 2-D with shape (N, D), one row per sample; got {x.ndim}-D shape {x.shape}"
+        )
+    if x.shape[0] == 0 or x.shape[1] == 0:
+        raise ValueError(f"{name} is empty: shape {x.shape}")
+    return x
+
+
+def check_vector(v, D, name, dtype):
+    """Return ``v`` as a (D,) array of ``dtype``, checking its length and values."""
+    v = as_float_array(v, name)
+    if v.shape != (D,):
+        raise ValueError(
+            f"{name} must have shape ({D},), one value per feature of x; got shape {v.shape}"
+        )
+    if not np.isfinite(v).all():
+        raise ValueError(f"{name} contains NaN or inf")
+    return v.astype(dtype, copy=False)
+
+
+def check_finite_stat(stat, what):
+    """Raise if a (D,) statistic computed from an input is NaN or inf."""
+    if not np.isfinite(stat).all():
+        raise ValueError(f"{what} contains NaN or inf (or values too large for its dtype)")
+
+
+def check_finite(a, name):
+    """Raise if any entry of ``a`` is NaN or inf (a full scan: for small arrays)."""
+    if not np.isfinite(a).all():
+        raise ValueError(f"{name} contains NaN or inf")
+
+
+def check_same_shape(a, b, name_a, name_b):
+    if a.shape != b.shape:
+        raise ValueError(f"{name_a} has shape {a.shape} but {name_b} has shape {b.shape}; they must match")

@@ -1,0 +1,177 @@
+"""Batch normalization of (N, D) activations (Ioffe & Szegedy, 2015).
+
+Training mode, per feature d over the N samples of the batch::
+
+    mu    = 1/N * sum_i x_i                      (D,)
+    var   = 1/N * sum_i (x_i - mu)**2            (D,)   biased
+    x_hat = (x - mu) / sqrt(var + eps)           (N, D)
+    out   = gamma * x_hat + beta                 (N, D)
+
+Inference mode, with running statistics in place of ``mu`` and ``var``, is
+in ``running_stats``.
+
+Every function returns new arrays and never writes into its inputs. Floating
+inputs keep their dtype (float32 stays float32); gamma and beta are cast to
+the dtype of x.
+"""
+
+from typing import NamedTuple
+
+import numpy as np
+
+from ._checks import check_2d, check_finite_stat, check_same_shape, check_vector
+
+__all__ = ["BNCache", "batchnorm_forward", "batchnorm_backward", "batchnorm_backward_alt", "check_eps"]
+
+
+class BNCache(NamedTuple):
+    """What the forward pass keeps for the backward pass.
+
+    x:       (N, D) the input
+    x_hat:   (N, D) the normalized input
+    mu:      (D,)   batch mean
+    var:     (D,)   biased batch variance
+    inv_std: (D,)   1 / sqrt(var + eps)
+    gamma:   (D,)   scale
+    eps:     float
+
+    A cache built by hand from these fields is all a backward needs, which
+    lets a backward be checked independently of any forward.
+    """
+
+    x: np.ndarray
+    x_hat: np.ndarray
+    mu: np.ndarray
+    var: np.ndarray
+    inv_std: np.ndarray
+    gamma: np.ndarray
+    eps: float
+
+
+def check_eps(eps):
+    if isinstance(eps, bool) or not isinstance(eps, (int, float, np.integer, np.floating)) or not (
+        np.isfinite(eps) and eps > 0
+    ):
+        raise ValueError(f"eps must be a positive finite number, got {eps!r}")
+    return float(eps)
+
+
+def batchnorm_forward(x, gamma, beta, eps=1e-5):
+    """Training-mode batch normalization.
+
+    Parameters
+    ----------
+    x : (N, D) array, N >= 2
+    gamma, beta : (D,) arrays
+    eps : float, added to the variance inside the square root
+
+    Returns
+    -------
+    out : (N, D) array, same dtype as x
+    cache : BNCache
+    """
+    x = check_2d(x)
+    N, D = x.shape
+    if N < 2:
+        raise ValueError(
+            "batch normalization in training mode needs a batch of at least 2 samples: "
+            "a batch of one has variance zero, so every output would be beta. "
+            "Use inference mode (running statistics) for single samples."
+        )
+    gamma = check_vector(gamma, D, "gamma", x.dtype)
+    beta = check_vector(beta, D, "beta", x.dtype)
+    eps = check_eps(eps)
+
+    mu = x.mean(axis=0)
+    check_finite_stat(mu, "x")
+    xc = x - mu
+    var = np.einsum("nd,nd->d", xc, xc) / N
+    check_finite_stat(var, "x")
+    inv_std = 1.0 / np.sqrt(var + eps)
+    x_hat = np.multiply(xc, inv_std, out=xc)   # xc is ours: reuse its memory
+    out = x_hat * gamma
+    out += beta
+    return out, BNCache(x, x_hat, mu, var, inv_std.astype(x.dtype, copy=False), gamma, eps)
+
+
+def _check_backward(dout, cache):
+    if not isinstance(cache, tuple) or len(cache) != len(BNCache._fields):
+        raise ValueError(f"cache must be a BNCache with fields {BNCache._fields}")
+    cache = BNCache(*cache)
+    dout = check_2d(dout, "dout")
+    check_same_shape(dout, cache.x_hat, "dout", "the cached x_hat")
+    return dout.astype(cache.x_hat.dtype, copy=False), cache
+
+
+def batchnorm_backward(dout, cache):
+    """Backward pass, node by node through the computational graph.
+
+    The forward graph, and the gradient each node sends back::
+
+        mu      = mean(x)            dx     += dmu / N
+        xc      = x - mu             dx     += dxc,   dmu = -sum(dxc)
+        var     = mean(xc**2)        dxc    += 2 * xc * dvar / N
+        inv_std = (var + eps)**-0.5  dvar    = -0.5 * inv_std**3 * dinv_std
+        x_hat   = xc * inv_std       dxc     = dx_hat * inv_std,  dinv_std = sum(dx_hat * xc)
+        out     = gamma*x_hat + beta dx_hat  = dout * gamma
+
+    Parameters
+    ----------
+    dout : (N, D) upstream gradient
+    cache : BNCache from ``batchnorm_forward``
+
+    Returns
+    -------
+    dx : (N, D), dgamma : (D,), dbeta : (D,)
+    """
+    dout, cache = _check_backward(dout, cache)
+    x, x_hat, mu, var, inv_std, gamma, eps = cache
+    N = x.shape[0]
+
+    dbeta = dout.sum(axis=0)
+    check_finite_stat(dbeta, "dout")
+    dgamma = np.einsum("nd,nd->d", dout, x_hat)
+    dx_hat = dout * gamma
+
+    xc = x - mu
+    dinv_std = np.einsum("nd,nd->d", dx_hat, xc)
+    dxc = dx_hat * inv_std                       # through x_hat = xc * inv_std
+    dvar = -0.5 * inv_std**3 * dinv_std          # through inv_std = (var + eps)**-0.5
+    dxc += (2.0 / N) * xc * dvar                 # through var = mean(xc**2)
+    dmu = -dxc.sum(axis=0)                       # through xc = x - mu
+    dx = dxc
+    dx += dmu / N                                # through mu = mean(x)
+    return dx, dgamma, dbeta
+
+
+def batchnorm_backward_alt(dout, cache):
+    """Backward pass in closed form.
+
+    With dbeta = sum(dout) and dgamma = sum(dout * x_hat), both over the batch::
+
+        dx = gamma * inv_std / N * (N * dout - dbeta - x_hat * dgamma)
+
+    The three terms are the direct path, the mean path and the variance path.
+
+    Parameters
+    ----------
+    dout : (N, D) upstream gradient
+    cache : BNCache from ``batchnorm_forward``
+
+    Returns
+    -------
+    dx : (N, D), dgamma : (D,), dbeta : (D,)
+    """
+    dout, cache = _check_backward(dout, cache)
+    x_hat, inv_std, gamma = cache.x_hat, cache.inv_std, cache.gamma
+    N = x_hat.shape[0]
+
+    dbeta = dout.sum(axis=0)
+    check_finite_stat(dbeta, "dout")
+    dgamma = np.einsum("nd,nd->d", dout, x_hat)
+
+    scale = gamma * inv_std
+    dx = x_hat * (-scale * dgamma / N)
+    dx -= scale * dbeta / N
+    dx += dout * scale
+    return dx, dgamma, dbeta

@@ -1,0 +1,196 @@
+"""Layer objects that hold parameters and caches, for building models.
+
+Each layer has ``forward(x, training) -> out`` and ``backward(dout) -> dx``,
+keeps its trainable parameters in ``params`` and their gradients in
+``grads`` (dicts of arrays with the same keys), and its non-trainable state
+in ``state``. Parameter counts follow Keras' ``model.summary()``.
+"""
+
+from typing import Callable, NamedTuple
+
+import numpy as np
+
+from . import batchnorm as bn
+from . import running_stats as rs
+from . import layernorm as ln
+from .conventions import get_convention
+from .layers import ACTIVATIONS, affine_backward, affine_forward, check_activation
+
+__all__ = ["BNFunctions", "REFERENCE_BN", "Dense", "Activation", "BatchNorm", "LayerNorm"]
+
+
+class BNFunctions(NamedTuple):
+    """The batch-norm functions a ``BatchNorm`` layer calls.
+
+    forward(x, gamma, beta, eps) -> (out, cache)
+    backward(dout, cache) -> (dx, dgamma, dbeta)
+    inference(x, gamma, beta, running_mean, running_var, eps) -> out
+    update(running_mean, running_var, batch_mean, batch_var, momentum) -> (mean, var)
+        the notes' rule, momentum weighing the old value
+
+    Swapping in a student's own functions runs the same models and
+    experiments on the student's implementation.
+    """
+
+    forward: Callable = bn.batchnorm_forward
+    backward: Callable = bn.batchnorm_backward_alt
+    inference: Callable = rs.batchnorm_inference
+    update: Callable = rs.update_running_stats
+
+
+REFERENCE_BN = BNFunctions()
+
+
+class Dense:
+    """``activation(x @ W + b)`` with Glorot-uniform W and zero b, as Keras initialises them.
+
+    W: (D_in, units), b: (units,)
+    """
+
+    def __init__(self, d_in, units, activation=None, *, rng=None, dtype=np.float64):
+        if int(units) != units or units < 1:
+            raise ValueError(f"units must be a positive integer, got {units!r}")
+        self.activation = check_activation(activation)
+        self.units = int(units)
+        rng = np.random.default_rng(rng)
+        limit = np.sqrt(6.0 / (d_in + units))
+        self.params = {
+            "W": rng.uniform(-limit, limit, size=(d_in, units)).astype(dtype),
+            "b": np.zeros(units, dtype),
+        }
+        self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
+        self.state = {}
+        self._act_forward, self._act_backward = ACTIVATIONS[self.activation]
+        self._cache = None
+
+    def forward(self, x, training=False, logits=False):
+        """logits=True skips the activation (for a loss fused with a sigmoid)."""
+        z, affine_cache = affine_forward(x, self.params["W"], self.params["b"])
+        if logits or self.activation == "linear":
+            self._cache = (affine_cache, None)
+            return z
+        out, act_cache = self._act_forward(z)
+        self._cache = (affine_cache, act_cache)
+        return out
+
+    def backward(self, dout):
+        affine_cache, act_cache = self._cache
+        if act_cache is not None:
+            dout = self._act_backward(dout, act_cache)
+        dx, self.grads["W"], self.grads["b"] = affine_backward(dout, affine_cache)
+        return dx
+
+    def __repr__(self):
+        return f"Dense({self.units}, {self.activation})"
+
+
+class Activation:
+    """An activation on its own, for batch norm placed between a Dense and its activation."""
+
+    def __init__(self, activation):
+        self.activation = check_activation(activation)
+        self._forward, self._backward = ACTIVATIONS[self.activation]
+        self.params, self.grads, self.state = {}, {}, {}
+
+    def forward(self, x, training=False, logits=False):
+        if logits:
+            self._cache = None
+            return x
+        out, self._cache = self._forward(x)
+        return out
+
+    def backward(self, dout):
+        return dout if self._cache is None else self._backward(dout, self._cache)
+
+    def __repr__(self):
+        return f"Activation({self.activation})"
+
+
+class BatchNorm:
+    """Batch normalization over D features, with train and eval modes.
+
+    Trainable: gamma (D,) starting at 1, beta (D,) at 0.
+    State: running_mean (D,) at 0, running_var (D,) at 1, and the batch count.
+
+    In training mode (``forward(x, training=True)``) it normalizes with the
+    batch statistics and folds them into the running statistics under
+    ``convention``; in eval mode it uses the running statistics. With
+    ``trainable=False`` (fine-tuning with frozen BN, as Keras does) it always
+    runs in eval mode and its gamma and beta are not updated.
+    """
+
+    def __init__(self, D, *, convention="keras", momentum=None, eps=None, fns=REFERENCE_BN,
+                 trainable=True, dtype=np.float64):
+        self.convention = get_convention(convention)
+        self.momentum = self.convention.momentum if momentum is None else momentum
+        self.eps = self.convention.eps if eps is None else eps
+        self.fns = fns
+        self.trainable = trainable
+        self.D = int(D)
+        self.params = {"gamma": np.ones(D, dtype), "beta": np.zeros(D, dtype)}
+        self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
+        self.stats = rs.init_running_stats(D, dtype)
+        self._cache = None
+
+    @property
+    def state(self):
+        return {"running_mean": self.stats.mean, "running_var": self.stats.var}
+
+    def forward(self, x, training=False, logits=False):
+        gamma, beta = self.params["gamma"], self.params["beta"]
+        if training and self.trainable:
+            out, cache = self.fns.forward(x, gamma, beta, self.eps)
+            self._cache = ("train", cache)
+            mu, var = _batch_stats(x, cache)
+            self.stats = rs.update_running_stats_convention(
+                self.stats, mu, var, x.shape[0], self.convention, self.momentum, update=self.fns.update
+            )
+            return out
+        out = self.fns.inference(x, gamma, beta, self.stats.mean, self.stats.var, self.eps)
+        self._cache = ("eval", x)
+        return out
+
+    def backward(self, dout):
+        mode, cache = self._cache
+        if mode == "train":
+            dx, self.grads["gamma"], self.grads["beta"] = self.fns.backward(dout, cache)
+            return dx
+        # Eval mode is an affine map with fixed statistics.
+        inv_std = 1.0 / np.sqrt(self.stats.var + self.eps)
+        x_hat = (cache - self.stats.mean) * inv_std
+        self.grads["gamma"] = np.einsum("nd,nd->d", dout, x_hat)
+        self.grads["beta"] = dout.sum(axis=0)
+        return dout * (self.params["gamma"] * inv_std)
+
+    def __repr__(self):
+        return f"BatchNorm({self.D}, convention={self.convention.name!r})"
+
+
+def _batch_stats(x, cache):
+    """The batch mean and biased variance, from the cache when it has them."""
+    mu, var = getattr(cache, "mu", None), getattr(cache, "var", None)
+    if mu is None or var is None:
+        x = np.asarray(x)
+        mu, var = x.mean(axis=0), x.var(axis=0)
+    return mu, var
+
+
+class LayerNorm:
+    """Layer normalization over D features; the same in training and eval."""
+
+    def __init__(self, D, *, eps=1e-5, dtype=np.float64):
+        self.D, self.eps = int(D), eps
+        self.params = {"gamma": np.ones(D, dtype), "beta": np.zeros(D, dtype)}
+        self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
+        self.state = {}
+
+    def forward(self, x, training=False, logits=False):
+        out, self._cache = ln.layernorm_forward(x, self.params["gamma"], self.params["beta"], self.eps)
+        return out
+
+    def backward(self, dout):
+        dx, self.grads["gamma"], self.grads["beta"] = ln.layernorm_backward(dout, self._cache)
+        return dx
+
+    def __repr__(self):
+        return f"LayerNorm({self.D})"

@@ -1,0 +1,44 @@
+# The two commands:
+#   make demo   the main job (creates .venv and installs what it needs)
+#   make test   the whole test suite (creates .venv and installs the test extra)
+# Other targets: make bench, make clean.
+
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+PIP    := $(PY) -m pip --disable-pip-version-check -q
+export MPLBACKEND := Agg
+export KERAS_BACKEND := torch
+
+.PHONY: demo test bench clean venv venv-test
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+# The base install: the library, nbgrader and JupyterLab.
+$(VENV)/.installed: pyproject.toml | $(PY)
+	$(PIP) install -e .
+	touch $@
+
+# The test extra. torch is installed first, pinned, so that pip takes the
+# CPU build and nothing later pulls a CUDA one.
+$(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
+	$(PIP) install torch==2.13.0
+	$(PIP) install -e '.[test]'
+	touch $@
+
+venv: $(VENV)/.installed
+venv-test: $(VENV)/.installed-test
+
+demo: $(VENV)/.installed
+	$(PY) scripts/demo.py
+
+test: $(VENV)/.installed-test
+	BN_COURSE_REQUIRE_FRAMEWORKS=1 $(PY) -m pytest $(PYTEST_ARGS)
+
+bench: $(VENV)/.installed-test
+	$(PY) bench/bn_speed.py
+	$(PY) bench/housing_epoch.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache build *.egg-info

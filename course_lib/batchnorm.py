@@ -20,6 +20,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ._checks import check_2d, check_finite_stat, check_same_shape, check_vector
+from ._parallel import row_map, row_sum
 
 __all__ = ["BNCache", "batchnorm_forward", "batchnorm_backward", "batchnorm_backward_alt", "check_eps"]
 
@@ -82,15 +83,29 @@ def batchnorm_forward(x, gamma, beta, eps=1e-5):
     beta = check_vector(beta, D, "beta", x.dtype)
     eps = check_eps(eps)
 
-    mu = x.mean(axis=0)
+    # The four steps, written block by block over the rows (see _parallel):
+    # large batches run on every core, with the sums over the batch combined.
+    x_hat = np.empty(x.shape, x.dtype)
+    out = np.empty(x.shape, x.dtype)
+
+    mu = row_sum(lambda rows: x[rows].sum(axis=0), N, x.size) / N
     check_finite_stat(mu, "x")
-    xc = x - mu
-    var = np.einsum("nd,nd->d", xc, xc) / N
+
+    def centre(rows):   # x - mu, kept in x_hat's memory; returns the block's sum of squares
+        xc = np.subtract(x[rows], mu, out=x_hat[rows])
+        return np.einsum("nd,nd->d", xc, xc)
+
+    var = row_sum(centre, N, x.size) / N
     check_finite_stat(var, "x")
     inv_std = 1.0 / np.sqrt(var + eps)
-    x_hat = np.multiply(xc, inv_std, out=xc)   # xc is ours: reuse its memory
-    out = x_hat * gamma
-    out += beta
+
+    def scale_shift(rows):   # x_hat = (x - mu) * inv_std, out = gamma * x_hat + beta
+        xh = x_hat[rows]
+        xh *= inv_std
+        o = np.multiply(xh, gamma, out=out[rows])
+        o += beta
+
+    row_map(scale_shift, N, x.size)
     return out, BNCache(x, x_hat, mu, var, inv_std.astype(x.dtype, copy=False), gamma, eps)
 
 
@@ -166,12 +181,21 @@ def batchnorm_backward_alt(dout, cache):
     x_hat, inv_std, gamma = cache.x_hat, cache.inv_std, cache.gamma
     N = x_hat.shape[0]
 
-    dbeta = dout.sum(axis=0)
-    check_finite_stat(dbeta, "dout")
-    dgamma = np.einsum("nd,nd->d", dout, x_hat)
+    def sums(rows):
+        return dout[rows].sum(axis=0), np.einsum("nd,nd->d", dout[rows], x_hat[rows])
 
+    dbeta, dgamma = row_sum(sums, N, x_hat.size)
+    check_finite_stat(dbeta, "dout")
+
+    # dx = gamma * inv_std * (dout - dbeta / N - x_hat * dgamma / N), block by block
     scale = gamma * inv_std
-    dx = x_hat * (-scale * dgamma / N)
-    dx -= scale * dbeta / N
-    dx += dout * scale
+    dx = np.empty(x_hat.shape, x_hat.dtype)
+
+    def combine(rows):
+        d = np.multiply(x_hat[rows], dgamma / N, out=dx[rows])
+        d += dbeta / N
+        np.subtract(dout[rows], d, out=d)
+        d *= scale
+
+    row_map(combine, N, x_hat.size)
     return dx, dgamma, dbeta

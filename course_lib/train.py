@@ -16,6 +16,7 @@ from tqdm.auto import tqdm
 from ._checks import as_float_array
 from .layers import sigmoid
 from .losses import METRICS, binary_cross_entropy, mse_loss, sigmoid_binary_cross_entropy
+from .modules import BatchNorm
 from .optim import make_optimizer
 
 __all__ = ["History", "NonFiniteLossError", "fit", "epochs_to_reach", "evaluate"]
@@ -100,6 +101,8 @@ def fit(model, X, y, *, loss="bce", metric="accuracy", optimizer="sgd", epochs=1
     ----------
     model : Sequential
     X : (N, D) inputs; y : (N,) or (N, 1) targets
+    batch_size : minibatch size; a trailing batch of a single sample is skipped
+        when the model has batch norm in training mode, which cannot normalize one sample
     loss : "bce" or "mse"; metric : "accuracy" or "mse"
     optimizer : an optimizer from ``optim`` or its name
     validation_split : fraction of the samples, taken from the end, held out
@@ -142,19 +145,27 @@ def _run(model, X, y, loss, metric, loss_fn, fused, opt, epochs, batch_size, val
     history = History(metric_name=metric)
     params = model.parameters()
     step = 0
+    # Batch statistics of a single sample are meaningless (its variance is zero), so
+    # like PyTorch's drop_last a trailing batch of one is skipped when the model has BN.
+    skip_single = any(isinstance(layer, BatchNorm) and layer.trainable for layer in model.layers)
+    batch_starts = [s for s in range(0, len(X), int(batch_size)) if not (skip_single and len(X) - s == 1)]
+    if not batch_starts:
+        raise ValueError(f"no training batch: {len(X)} training sample(s) after the validation split, "
+                         "and batch norm needs at least 2 per batch")
+    sizes = np.array([min(int(batch_size), len(X) - s) for s in batch_starts])
     epoch_iter = range(1, int(epochs) + 1)
     if progress:
         epoch_iter = tqdm(epoch_iter, desc="epochs", leave=False)
     for epoch in epoch_iter:
         order = rng.permutation(len(X)) if shuffle else np.arange(len(X))
         batch_losses, batch_metrics = [], []
-        for start in range(0, len(X), int(batch_size)):
+        for start in batch_starts:
             idx = order[start:start + int(batch_size)]
             xb, yb = X[idx], y[idx]
             out = model.forward(xb, training=True, logits=fused)
             value, dout = loss_fn(out, yb)
             if not np.isfinite(value):
-                message = (f"training stopped at epoch {epoch}, step {step}: the loss became {value}. "
+                message = (f"training stopped at epoch {epoch}, step {step + 1}: the loss became {value}. "
                            "The learning rate is probably too large for this model.")
                 if on_nonfinite == "raise":
                     raise NonFiniteLossError(message)
@@ -168,7 +179,6 @@ def _run(model, X, y, loss, metric, loss_fn, fused, opt, epochs, batch_size, val
             step += 1
             for cb in callbacks:
                 cb(step, epoch, model)
-        sizes = np.diff(np.r_[np.arange(0, len(X), int(batch_size)), len(X)])
         history.loss.append(float(np.average(batch_losses, weights=sizes)))
         history.metric.append(float(np.average(batch_metrics, weights=sizes)))
         if validation_data is not None:

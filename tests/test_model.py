@@ -140,3 +140,29 @@ def test_dense_bad_units():
         Dense(2, 0)
     with pytest.raises(ValueError, match="unknown convention"):
         BatchNorm(3, convention="nope")
+
+
+def test_eval_mode_batchnorm_backward_gradient_check(rng):
+    """Frozen BN (fine-tuning) is an affine map with the running statistics; check its gradients."""
+    layer = BatchNorm(3, convention="pytorch")
+    for _ in range(5):
+        layer.forward(rng.standard_normal((8, 3)) * 2 + 1, training=True)
+    layer.params["gamma"][:] = [0.5, 1.5, 2.0]
+    x, dout = rng.standard_normal((4, 3)), rng.standard_normal((4, 3))
+    layer.forward(x, training=False)
+    dx = layer.backward(dout)
+
+    def run(gamma=None, beta=None, xv=x):
+        saved = {k: v.copy() for k, v in layer.params.items()}
+        if gamma is not None:
+            layer.params["gamma"][:] = gamma
+        if beta is not None:
+            layer.params["beta"][:] = beta
+        out = layer.forward(xv, training=False)
+        layer.params.update(saved)
+        return out
+
+    from course_lib.gradcheck import numerical_gradient_array
+    assert rel_error(dx, numerical_gradient_array(lambda v: run(xv=v), x, dout)) < 1e-7
+    assert rel_error(layer.grads["gamma"], numerical_gradient_array(lambda v: run(gamma=v), layer.params["gamma"], dout)) < 1e-7
+    assert rel_error(layer.grads["beta"], numerical_gradient_array(lambda v: run(beta=v), layer.params["beta"], dout)) < 1e-7

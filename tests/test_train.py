@@ -78,3 +78,21 @@ def test_bad_targets():
 def test_progress_bar_can_be_on(capsys):
     X, y = make_circles_data(40, seed=0)
     fit(circles_model(False), X, y, epochs=2, progress=True)
+
+
+def test_trailing_batch_of_one_is_skipped_with_batchnorm():
+    X, y = make_circles_data(65, seed=0)          # 2 batches of 32 and one of 1
+    steps = []
+    h = fit(circles_model(True), X, y, epochs=2, batch_size=32, progress=False,
+            callbacks=[lambda step, epoch, m: steps.append(step)])
+    assert steps == [1, 2, 3, 4] and h.epochs == 2
+    steps.clear()
+    fit(circles_model(False), X, y, epochs=1, batch_size=32, progress=False,
+        callbacks=[lambda step, epoch, m: steps.append(step)])
+    assert steps == [1, 2, 3]                     # without BN the single sample is used
+
+
+def test_no_training_batch_is_a_clear_error():
+    X, y = make_circles_data(4, seed=0)
+    with pytest.raises(ValueError, match="no training batch: 1 training sample"):
+        fit(circles_model(True), X[:2], y[:2], validation_split=0.5, progress=False)

@@ -43,8 +43,8 @@ def row_map(fn, N, size):
     are split across threads. Where threads cannot be started (a sandbox
     with a process limit), the blocks run one after another.
     """
-    workers = _workers() if size >= MIN_PARALLEL_SIZE and N >= 2 * _workers() else 1
-    if workers == 1:
+    workers = _workers() if size >= MIN_PARALLEL_SIZE else 1
+    if workers == 1 or N < 2:
         return [fn(slice(0, N))]
     step = -(-N // workers)
     blocks = [slice(i, min(i + step, N)) for i in range(0, N, step)]

@@ -15,7 +15,7 @@ from .modules import REFERENCE_BN
 from .optim import SGD
 from .train import History, epochs_to_reach, fit
 
-__all__ = ["CircleRun", "circles_experiment", "spread"]
+__all__ = ["CircleRun", "circles_experiment", "fill_never", "spread"]
 
 
 @dataclass(frozen=True)
@@ -48,11 +48,16 @@ def circles_experiment(batchnorm, *, seeds=range(5), epochs=200, threshold=0.6, 
     return runs
 
 
+def fill_never(values, never):
+    """Epoch counts with each run that never reached the threshold (None) counted as ``never``."""
+    return [never if v is None else v for v in values]
+
+
 def spread(values, never):
     """Median, min and max of epoch counts, a run that never reached counting as ``never``.
 
     Returns (median, min, max, number that reached).
     """
-    filled = np.array([never if v is None else v for v in values], dtype=float)
+    filled = np.array(fill_never(values, never), dtype=float)
     reached = sum(v is not None for v in values)
     return float(np.median(filled)), float(filled.min()), float(filled.max()), reached

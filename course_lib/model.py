@@ -92,7 +92,6 @@ class Sequential:
     def __init__(self, layers, input_dim):
         self.layers = list(layers)
         self.input_dim = int(input_dim)
-        self._param_refs = None
 
     @classmethod
     def from_spec(cls, spec, input_dim, *, seed=0, convention="keras", bn_fns=REFERENCE_BN, dtype=np.float64):
@@ -147,11 +146,8 @@ class Sequential:
         return self.forward(x, training=False)
 
     def _refs(self):
-        if self._param_refs is None:
-            self._param_refs = [
-                (layer, key) for layer in self.layers if getattr(layer, "trainable", True) for key in layer.params
-            ]
-        return self._param_refs
+        # Read afresh each time: freezing a layer (trainable = False) between runs must take effect.
+        return [(layer, key) for layer in self.layers if getattr(layer, "trainable", True) for key in layer.params]
 
     def parameters(self):
         """The trainable parameter arrays, in a fixed order."""

@@ -15,7 +15,7 @@ from tqdm.auto import tqdm
 
 from ._checks import as_float_array
 from .layers import sigmoid
-from .losses import METRICS, binary_cross_entropy, mse_loss, sigmoid_binary_cross_entropy
+from .losses import LOSSES, METRICS, sigmoid_binary_cross_entropy
 from .modules import BatchNorm
 from .optim import make_optimizer
 
@@ -56,13 +56,11 @@ def epochs_to_reach(history, threshold, key="val_metric"):
 
 def _loss_fn(loss, model):
     """The loss on the model's output; a sigmoid output with BCE is fused for stability."""
+    if loss not in LOSSES:
+        raise ValueError(f"unknown loss {loss!r}; choose one of {sorted(LOSSES)}")
     if loss == "bce" and model.output_activation == "sigmoid":
         return sigmoid_binary_cross_entropy, True
-    if loss == "bce":
-        return binary_cross_entropy, False
-    if loss == "mse":
-        return mse_loss, False
-    raise ValueError(f"unknown loss {loss!r}; choose 'bce' or 'mse'")
+    return LOSSES[loss], False
 
 
 def _as_column(y, n, name):

@@ -7,7 +7,7 @@ import argparse
 import sys
 import time
 
-from course_lib.experiments import circles_experiment, spread
+from course_lib.experiments import circles_experiment, fill_never, spread
 
 
 def circle_table(seeds, epochs, threshold):
@@ -26,9 +26,7 @@ def circle_table(seeds, epochs, threshold):
         med, lo, hi, reached = spread(results[batchnorm], never=epochs + 1)
         bound = "" if reached == len(seeds) else f" (runs that never reached counted as {epochs + 1})"
         print(f"{label:>10}: median {med:g} epochs, range {lo:g}-{hi:g}, reached in {reached}/{len(seeds)} runs{bound}")
-    never = epochs + 1
-    plain = [never if v is None else v for v in results[False]]
-    bn = [never if v is None else v for v in results[True]]
+    plain, bn = (fill_never(results[b], never=epochs + 1) for b in (False, True))
     faster = sum(b < p for b, p in zip(bn, plain))
     print(f"\nBN was faster for {faster} of {len(seeds)} seeds. The notes report one run (about 80 epochs "
           f"without BN, about 20 with); here the runs without BN alone range from {min(plain)} to {max(plain)}.")

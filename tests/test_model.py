@@ -107,13 +107,16 @@ def test_model_gradient_check(rng, position):
 
 def test_frozen_batchnorm_is_non_trainable(rng):
     model = Sequential.from_spec("Dense(3) -> BatchNorm -> Dense(1)", 2)
-    model.layers[1].trainable = False
-    model._param_refs = None
-    s = model.summary()
-    assert (s.trainable, s.non_trainable) == (9 + 4, 12)
     x = rng.standard_normal((5, 2))
     model.forward(x, training=True)
-    assert model.layers[1].stats.count == 0                     # statistics frozen
+    model.parameters()                                          # a first run has read the parameters
+    model.layers[1].trainable = False
+    assert not any(p is model.layers[1].params["gamma"] for p in model.parameters())
+    s = model.summary()
+    assert (s.trainable, s.non_trainable) == (9 + 4, 12)
+    frozen = model.layers[1].stats
+    model.forward(rng.standard_normal((5, 2)), training=True)
+    assert model.layers[1].stats is frozen and frozen.count == 1  # statistics frozen after the first step
 
 
 def test_bn_functions_are_pluggable(rng):

@@ -3,8 +3,10 @@
 Modules, one topic each:
 
 - ``batchnorm``: training-mode forward, staged and closed-form backward
+- ``bncache``: the public layout of the forward pass's cache
 - ``running_stats``: running statistics and inference mode
 - ``conventions``: the notes'/Keras', PyTorch's and the paper's conventions
+- ``normalize``: standardization and min-max normalization of inputs
 - ``layernorm``: layer normalization, for small batches
 - ``layers``, ``losses``, ``optim``: dense layers, activations, losses, optimizers
 - ``modules``, ``model``: layer objects and a Sequential MLP built from a spec
@@ -12,43 +14,48 @@ Modules, one topic each:
 - ``gradcheck``: numerical gradients
 - ``data``, ``housing``: data sets, California Housing offline
 - ``plots``: the course's figures
+- ``exercises``: the exercise contract; ``checks``: the visible checks;
+  ``student``: loading a student's functions from their notebooks
 
-The math depends on numpy only. Importing the package loads the core math;
-``data``, ``housing``, ``train`` and ``plots`` are imported on their own.
+The math depends on numpy only. The names below are imported on first use,
+so importing one module (``course_lib.bncache``, say) loads only that module.
 """
 
-from .batchnorm import BNCache, batchnorm_backward, batchnorm_backward_alt, batchnorm_forward
-from .conventions import CONVENTIONS, Convention, get_convention
-from .gradcheck import numerical_gradient, numerical_gradient_array, rel_error
-from .layernorm import layernorm_backward, layernorm_forward
-from .layers import dense_forward
-from .running_stats import (
-    RunningStats,
-    batchnorm_inference,
-    init_running_stats,
-    update_running_stats,
-    update_running_stats_convention,
-)
+import importlib
 
-__all__ = [
-    "BNCache",
-    "batchnorm_forward",
-    "batchnorm_backward",
-    "batchnorm_backward_alt",
-    "batchnorm_inference",
-    "update_running_stats",
-    "update_running_stats_convention",
-    "RunningStats",
-    "init_running_stats",
-    "CONVENTIONS",
-    "Convention",
-    "get_convention",
-    "layernorm_forward",
-    "layernorm_backward",
-    "dense_forward",
-    "numerical_gradient",
-    "numerical_gradient_array",
-    "rel_error",
-]
+_EXPORTS = {
+    "BNCache": "bncache",
+    "batchnorm_forward": "batchnorm",
+    "batchnorm_backward": "batchnorm",
+    "batchnorm_backward_alt": "batchnorm",
+    "batchnorm_inference": "running_stats",
+    "update_running_stats": "running_stats",
+    "update_running_stats_convention": "running_stats",
+    "RunningStats": "running_stats",
+    "init_running_stats": "running_stats",
+    "CONVENTIONS": "conventions",
+    "Convention": "conventions",
+    "get_convention": "conventions",
+    "layernorm_forward": "layernorm",
+    "layernorm_backward": "layernorm",
+    "dense_forward": "layers",
+    "numerical_gradient": "gradcheck",
+    "numerical_gradient_array": "gradcheck",
+    "rel_error": "gradcheck",
+}
+
+__all__ = list(_EXPORTS)
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name):
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'course_lib' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_EXPORTS))

@@ -15,38 +15,21 @@ inputs keep their dtype (float32 stays float32); gamma and beta are cast to
 the dtype of x.
 """
 
-from typing import NamedTuple
-
 import numpy as np
 
 from ._checks import check_2d, check_finite_stat, check_same_shape, check_vector
 from ._parallel import row_map, row_sum
+from .bncache import BNCache
 
-__all__ = ["BNCache", "batchnorm_forward", "batchnorm_backward", "batchnorm_backward_alt", "check_eps"]
-
-
-class BNCache(NamedTuple):
-    """What the forward pass keeps for the backward pass.
-
-    x:       (N, D) the input
-    x_hat:   (N, D) the normalized input
-    mu:      (D,)   batch mean
-    var:     (D,)   biased batch variance
-    inv_std: (D,)   1 / sqrt(var + eps)
-    gamma:   (D,)   scale
-    eps:     float
-
-    A cache built by hand from these fields is all a backward needs, which
-    lets a backward be checked independently of any forward.
-    """
-
-    x: np.ndarray
-    x_hat: np.ndarray
-    mu: np.ndarray
-    var: np.ndarray
-    inv_std: np.ndarray
-    gamma: np.ndarray
-    eps: float
+__all__ = [
+    "BNCache",
+    "batchnorm_forward",
+    "batchnorm_backward",
+    "batchnorm_backward_alt",
+    "bn_neuron",
+    "bn_param_count",
+    "check_eps",
+]
 
 
 def check_eps(eps):
@@ -199,3 +182,33 @@ def batchnorm_backward_alt(dout, cache):
 
     row_map(combine, N, x_hat.size)
     return dx, dgamma, dbeta
+
+
+def bn_neuron(z, gamma, beta, eps=1e-5):
+    """Batch normalization of one neuron across a batch: the four steps on scalars.
+
+    z : (N,) the neuron's pre-activations over the batch, N >= 2
+    gamma, beta : float, the neuron's own scale and shift
+
+    Returns y : (N,), ``gamma * (z - mu) / sqrt(var + eps) + beta``.
+    """
+    z = np.asarray(z, dtype=float)
+    if z.ndim != 1 or z.shape[0] < 2:
+        raise ValueError(f"z must be 1-D with at least 2 values, one per sample; got shape {z.shape}")
+    out, _ = batchnorm_forward(z[:, None], np.array([gamma], float), np.array([beta], float), eps)
+    return out[:, 0]
+
+
+def bn_param_count(units):
+    """Parameters a BatchNorm layer adds after a layer of ``units`` neurons, as Keras counts them.
+
+    Per neuron: gamma and beta (trainable), the running mean and running
+    variance (non-trainable). The batch mean and variance are recomputed for
+    every batch and are not parameters.
+
+    Returns (total, trainable, non_trainable) = (4 units, 2 units, 2 units).
+    """
+    if isinstance(units, bool) or int(units) != units or units < 1:
+        raise ValueError(f"units must be a positive integer, got {units!r}")
+    units = int(units)
+    return 4 * units, 2 * units, 2 * units

@@ -130,14 +130,11 @@ class CgpaIqExample:
 def cgpa_iq_example():
     """Return a fresh copy of the CGPA/IQ walkthrough numbers.
 
-    The numbers are chosen so every step can be done by hand:
-    ``z = X @ W + b`` gives neuron 1 = CGPA + 0.3 IQ + 0.75 (mean 40, biased
-    variance 18.0625, std 4.25) and neuron 2 = 0.4 CGPA - 0.01 IQ - 0.05
-    (mean 2, variance 0.0625, std 0.25). Neuron 1 is dominated by IQ and lives
-    on a scale about 20 times larger than neuron 2 -- the imbalance Batch
-    Normalization removes. After normalisation both columns have mean 0 and
-    variance ~1; with ``gamma = (1, 2)`` and ``beta = (0, 0.5)`` the output is
-    about ``[[0.41, 0.9], [-1.35, -2.3], [1.35, 3.3], [-0.41, 0.1]]`` before ReLU.
+    The numbers are chosen so every step can be done by hand: neuron 1 is
+    CGPA + 0.3 IQ + 0.75 and neuron 2 is 0.4 CGPA - 0.01 IQ - 0.05, and their
+    batch statistics come out round. Neuron 1 is dominated by IQ and lives on
+    a scale more than ten times larger than neuron 2: the imbalance Batch
+    Normalization removes. (The answers are for notebook 03 to find.)
 
     Returns
     -------

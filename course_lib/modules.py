@@ -29,16 +29,22 @@ class BNFunctions(NamedTuple):
         the notes' rule, momentum weighing the old value
 
     Swapping in a student's own functions runs the same models and
-    experiments on the student's implementation.
+    experiments on the student's implementation. All four are required, so
+    that a student's set never falls back on the reference silently.
     """
 
-    forward: Callable = bn.batchnorm_forward
-    backward: Callable = bn.batchnorm_backward_alt
-    inference: Callable = rs.batchnorm_inference
-    update: Callable = rs.update_running_stats
+    forward: Callable
+    backward: Callable
+    inference: Callable
+    update: Callable
 
 
-REFERENCE_BN = BNFunctions()
+REFERENCE_BN = BNFunctions(
+    forward=bn.batchnorm_forward,
+    backward=bn.batchnorm_backward_alt,
+    inference=rs.batchnorm_inference,
+    update=rs.update_running_stats,
+)
 
 
 class Dense:

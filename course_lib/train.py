@@ -8,7 +8,6 @@ eval mode.
 """
 
 import warnings
-from dataclasses import dataclass, field
 
 import numpy as np
 from tqdm.auto import tqdm
@@ -17,25 +16,10 @@ from ._checks import as_float_array
 from .layers import sigmoid
 from .losses import LOSSES, METRICS, sigmoid_binary_cross_entropy
 from .modules import BatchNorm
+from .history import History
 from .optim import make_optimizer
 
 __all__ = ["History", "NonFiniteLossError", "fit", "epochs_to_reach", "evaluate"]
-
-
-@dataclass
-class History:
-    """Per-epoch records of one training run; index 0 is epoch 1."""
-
-    loss: list = field(default_factory=list)
-    metric: list = field(default_factory=list)
-    val_loss: list = field(default_factory=list)
-    val_metric: list = field(default_factory=list)
-    metric_name: str = ""
-    stopped: str | None = None
-
-    @property
-    def epochs(self):
-        return len(self.loss)
 
 
 class NonFiniteLossError(FloatingPointError):

@@ -6,7 +6,7 @@ import pytest
 from course_lib.gradcheck import numerical_gradient, rel_error
 from course_lib.losses import mse_loss
 from course_lib.model import Sequential, circles_model, housing_model, mlp, parse_spec
-from course_lib.modules import BatchNorm, BNFunctions, Dense
+from course_lib.modules import REFERENCE_BN, BatchNorm, BNFunctions, Dense
 
 NOTES_SPEC = "Dense(3, relu) -> BatchNorm -> Dense(2, relu) -> BatchNorm -> Dense(1, sigmoid)"
 
@@ -127,7 +127,7 @@ def test_bn_functions_are_pluggable(rng):
         calls.append("forward")
         return batchnorm_forward(x, gamma, beta, eps)
 
-    fns = BNFunctions(forward=spy_forward)
+    fns = REFERENCE_BN._replace(forward=spy_forward)
     model = Sequential.from_spec("Dense(3) -> BatchNorm", 2, bn_fns=fns)
     model.forward(rng.standard_normal((4, 2)), training=True)
     assert calls == ["forward"]
@@ -169,3 +169,9 @@ def test_eval_mode_batchnorm_backward_gradient_check(rng):
     assert rel_error(dx, numerical_gradient_array(lambda v: run(xv=v), x, dout)) < 1e-7
     assert rel_error(layer.grads["gamma"], numerical_gradient_array(lambda v: run(gamma=v), layer.params["gamma"], dout)) < 1e-7
     assert rel_error(layer.grads["beta"], numerical_gradient_array(lambda v: run(beta=v), layer.params["beta"], dout)) < 1e-7
+
+
+def test_bn_functions_need_all_four():
+    # a partial set must not fall back on the reference without anyone noticing
+    with pytest.raises(TypeError):
+        BNFunctions(forward=REFERENCE_BN.forward)

@@ -91,5 +91,6 @@ def test_torch_is_the_cpu_build():
 
 def test_shipped_data_is_packaged():
     text = (ROOT / "pyproject.toml").read_text()
-    assert 'course_lib = ["datasets/*"]' in text
+    assert 'course_lib = ["datasets/*", "checks/*.json"]' in text
     assert (ROOT / "course_lib" / "datasets" / "cal_housing.data.gz").is_file()
+    assert (ROOT / "course_lib" / "checks" / "expected.json").is_file()

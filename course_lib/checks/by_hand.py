@@ -1,0 +1,84 @@
+"""Visible check of notebook 03's hand-worked numbers.
+
+The answers are stored as digests of each entry rounded to 2 decimals, so
+the check can say which entry is off without handing out the numbers.
+"""
+
+import hashlib
+
+import numpy as np
+
+from ._compare import as_array, fmt
+from ._data import data
+from ._report import Case, Mismatch, run_check
+
+__all__ = ["check_by_hand", "STEPS", "digest"]
+
+STEPS = {
+    "z": ("z = X @ W + b, one row per student, one column per neuron", (4, 2)),
+    "mu": ("the batch mean of each neuron's z", (2,)),
+    "var": ("the biased batch variance of each neuron's z (divide by 4)", (2,)),
+    "z_hat": ("(z - mu) / sqrt(var + eps)", (4, 2)),
+    "y": ("gamma * z_hat + beta, with each neuron's own gamma and beta", (4, 2)),
+    "a": ("ReLU(y) = max(y, 0)", (4, 2)),
+}
+
+BUG_HINTS = {
+    "unbiased": "the batch variance divides by the batch size 4, not by 3",
+    "std": "this looks like the standard deviation; the variance is its square",
+    "shared_gamma": "each neuron has its own gamma and beta: neuron 1 uses gamma[0], beta[0]",
+}
+
+
+def digest(step, index, value):
+    """The digest of one entry, rounded to 2 decimals (-0.00 counts as 0.00)."""
+    text = f"{round(float(value), 2) + 0.0:.2f}"
+    text = "0.00" if text == "-0.00" else text
+    return hashlib.sha256(f"bn-course/03/{step}/{index}/{text}".encode()).hexdigest()[:16]
+
+
+def _matches(step, index, value, digests):
+    # accept anything within about 0.005 of the answer, whichever way it was rounded
+    return any(digest(step, index, value + delta) == digests for delta in (-0.005, 0.0, 0.005))
+
+
+def _entries(a):
+    return [(",".join(map(str, idx)), a[idx]) for idx in np.ndindex(a.shape)]
+
+
+def check_by_hand(step, value, verbose=True):
+    """Check one step of the hand-worked CGPA/IQ example; ``step`` is one of STEPS."""
+    if step not in STEPS:
+        raise ValueError(f"unknown step {step!r}; the steps are {list(STEPS)}")
+    what, shape = STEPS[step]
+    record = data("by_hand")[step]
+
+    def entered(_):
+        if value is None or value is Ellipsis:
+            raise Mismatch(f"{step}_by_hand has no numbers yet", "type your numbers into the array")
+        a = as_array(value, f"{step}_by_hand")
+        if a.shape != shape:
+            raise Mismatch(f"{step}_by_hand has shape {a.shape}, expected {shape}",
+                           "rows are the 4 students, columns the 2 neurons" if len(shape) == 2 else
+                           "one number per neuron")
+        if not np.all(np.isfinite(a)):
+            raise Mismatch(f"{step}_by_hand contains NaN or inf")
+
+    def correct(_):
+        entered(None)
+        a = np.asarray(value, dtype=float)
+        wrong = [(key, v) for key, v in _entries(a) if not _matches(step, key, v, record["digests"][key])]
+        if not wrong:
+            return
+        shown = ", ".join(f"[{key}] = {fmt(v)}" for key, v in wrong[:4])
+        more = f" and {len(wrong) - 4} more" if len(wrong) > 4 else ""
+        for bug, digests in record.get("bugs", {}).items():
+            if all(_matches(step, key, v, digests[key]) for key, v in _entries(a)):
+                raise Mismatch(f"these entries are off: {shown}{more}", BUG_HINTS[bug])
+        raise Mismatch(f"{len(wrong)} of {a.size} entries are off (to 2 decimals): {shown}{more}",
+                       f"{step} is {what}")
+
+    return run_check(f"{step} by hand", lambda: None, [
+        Case(f"{step}_by_hand is filled in, with shape {shape}", entered),
+        Case(f"every entry of {step} is right to 2 decimals", correct),
+    ], verbose)

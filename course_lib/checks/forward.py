@@ -1,0 +1,198 @@
+"""Visible checks of notebooks 02 and 03: the forward pass and its pieces."""
+
+import numpy as np
+
+from ..bncache import BNCache
+from ._compare import as_array, expect_close, expect_shape, expect_unchanged, fmt, unpack
+from ._data import arrays, data
+from ._report import Case, Mismatch, run_check
+
+__all__ = ["check_batchnorm_forward", "check_bn_param_count", "check_dense_forward", "check_bn_neuron",
+           "FORWARD_BUG_HINTS"]
+
+FORWARD_BUG_HINTS = {
+    "ddof1": "use the biased batch variance, dividing by N (np.var's default), not N - 1",
+    "eps_outside": "eps goes inside the square root: (x - mu) / sqrt(var + eps)",
+    "no_eps": "add eps to the variance before the square root",
+    "std_not_var": "divide by the standard deviation sqrt(var + eps), not by the variance",
+    "swap_gamma_beta": "out = gamma * x_hat + beta: gamma scales, beta shifts",
+    "axis1": "statistics are per feature, over the batch: mean and var along axis=0",
+    "no_affine": "after normalizing, scale and shift: out = gamma * x_hat + beta",
+}
+
+
+CACHE_FIELDS = {
+    "x": "the input x, (N, D)",
+    "x_hat": "the normalized input (x - mu) * inv_std, (N, D)",
+    "mu": "the batch mean of each column, (D,)",
+    "var": "the biased batch variance of each column, (D,)",
+    "inv_std": "1 / sqrt(var + eps), (D,)",
+    "gamma": "the gamma you were given, (D,)",
+}
+
+
+def _bugs(record):
+    return [(FORWARD_BUG_HINTS[name], value) for name, value in record.items()]
+
+
+def check_batchnorm_forward(batchnorm_forward, verbose=True):
+    """Check ``batchnorm_forward(x, gamma, beta, eps) -> (out, cache)`` in training mode."""
+    d = arrays(data("batchnorm_forward"))
+    x, gamma, beta, eps = d["x"], d["gamma"], d["beta"], d["eps"]
+    N, D = x.shape
+
+    def call(fn, x=x, gamma=gamma, beta=beta, eps=eps):
+        return unpack(fn(x.copy(), gamma.copy(), beta.copy(), eps), ("out", "cache"), "batchnorm_forward")
+
+    def shape(fn):
+        out, _ = call(fn)
+        expect_shape(out, (N, D), "out")
+
+    def normalizes(fn):
+        out, _ = call(fn, gamma=np.ones(D), beta=np.zeros(D))
+        out = expect_shape(out, (N, D), "out")
+        mean, var = out.mean(axis=0), out.var(axis=0)
+        if not np.allclose(mean, 0, atol=1e-7):
+            raise Mismatch(f"column means of out are {fmt(mean)}, expected 0",
+                           "subtract the batch mean of each column: mu = x.mean(axis=0)")
+        # about 1: exactly var / (var + eps), a little below 1 for a column of small variance
+        if np.allclose(var, (N - 1) / N, atol=1e-2):
+            raise Mismatch(f"column variances of out are {fmt(var)}, expected about 1",
+                           FORWARD_BUG_HINTS["ddof1"])
+        if not np.allclose(var, 1, atol=1e-2):
+            raise Mismatch(f"column variances of out are {fmt(var)}, expected about 1",
+                           "divide x - mu by sqrt(var + eps), with var the batch variance of each column")
+
+    def matches(fn):
+        out, _ = call(fn)
+        expect_close(out, d["out"], "out", bugs=_bugs(d["bugs"]),
+                     hint="check the four steps: mu, var (biased), x_hat = (x - mu) / sqrt(var + eps), "
+                          "out = gamma * x_hat + beta")
+
+    def cache(fn):
+        _, c = call(fn)
+        if not isinstance(c, tuple) or len(c) != len(BNCache._fields):
+            raise Mismatch(f"cache should be a BNCache, got {type(c).__name__}",
+                           "return BNCache(x=x, x_hat=x_hat, mu=mu, var=var, inv_std=inv_std, gamma=gamma, eps=eps)")
+        c = BNCache(*c)
+        for field in ("x", "x_hat", "mu", "var", "inv_std", "gamma"):
+            expect_close(getattr(c, field), d["cache"][field], f"cache.{field}",
+                         hint=f"cache.{field} should hold {CACHE_FIELDS[field]}")
+        if not np.isclose(float(as_array(c.eps, "cache.eps")), eps):
+            raise Mismatch(f"cache.eps is {c.eps}, expected {eps}", "store the eps you were given")
+
+    def constant_feature(fn):
+        xc = x.copy()
+        xc[:, 0] = 3.0
+        out, _ = call(fn, x=xc)
+        out = as_array(out, "out")
+        if not np.all(np.isfinite(out)):
+            raise Mismatch("a constant column gave NaN or inf", FORWARD_BUG_HINTS["no_eps"])
+        expect_close(out[:, 0], np.full(N, beta[0]), "out[:, 0] for a constant column",
+                     hint="a constant column has x - mu = 0, so its output is beta")
+
+    def uses_eps(fn):
+        out, _ = call(fn, eps=d["eps_big"])
+        expect_close(out, d["out_eps_big"], f"out with eps={d['eps_big']}",
+                     hint="use the eps argument, not a constant of your own")
+
+    def no_mutation(fn):
+        x0, g0, b0 = x.copy(), gamma.copy(), beta.copy()
+        fn(x0, g0, b0, eps)
+        expect_unchanged(x, x0, "x")
+        expect_unchanged(gamma, g0, "gamma")
+        expect_unchanged(beta, b0, "beta")
+
+    return run_check("batchnorm_forward", batchnorm_forward, [
+        Case("returns (out, cache) with out of shape (N, D)", shape),
+        Case("with gamma = 1, beta = 0: every column of out has mean 0 and variance 1", normalizes),
+        Case("matches the expected output on a small batch", matches),
+        Case("the cache is a BNCache holding x, x_hat, mu, var, inv_std, gamma, eps", cache),
+        Case("a constant column gives beta, not NaN", constant_feature),
+        Case("uses the eps it is given", uses_eps),
+        Case("leaves x, gamma and beta unchanged", no_mutation),
+    ], verbose)
+
+
+def check_bn_param_count(bn_param_count, verbose=True):
+    """Check ``bn_param_count(units) -> (total, trainable, non_trainable)``."""
+    cases = []
+    for units, expected in data("bn_param_count").items():
+        def test(fn, units=int(units), expected=tuple(expected)):
+            got = tuple(unpack(fn(units), ("total", "trainable", "non_trainable"), "bn_param_count"))
+            if got != expected:
+                raise Mismatch(f"bn_param_count({units}) returned {got}, expected {expected}",
+                               "per neuron: gamma and beta are trained; the running mean and variance are kept "
+                               "but not trained; the batch mean and variance are not parameters at all")
+        cases.append(Case(f"a BatchNorm after {units} units", test))
+    return run_check("bn_param_count", bn_param_count, cases, verbose)
+
+
+DENSE_BUG_HINTS = {
+    "no_bias": "add the bias b to every row: Z = X @ W + b",
+}
+TRANSPOSE_HINT = "W has shape (D_in, D_out): Z = X @ W + b, with X (N, D_in)"
+
+
+def check_dense_forward(dense_forward, verbose=True):
+    """Check ``dense_forward(X, W, b) -> Z``."""
+    d = arrays(data("dense_forward"))
+    X, W, b = d["X"], d["W"], d["b"]
+
+    def shape(fn):
+        expect_shape(fn(X.copy(), W.copy(), b.copy()), (X.shape[0], W.shape[1]), "Z")
+
+    def matches(fn):
+        expect_close(fn(X.copy(), W.copy(), b.copy()), d["Z"], "Z",
+                     bugs=[(DENSE_BUG_HINTS[k], v) for k, v in d["bugs"].items()],
+                     hint="Z[i, j] = sum over d of X[i, d] * W[d, j], plus b[j]")
+
+    def one_sample(fn):
+        expect_close(fn(X[:1].copy(), W.copy(), b.copy()), d["Z"][:1], "Z for a batch of one sample")
+
+    def no_mutation(fn):
+        X0, W0, b0 = X.copy(), W.copy(), b.copy()
+        fn(X0, W0, b0)
+        expect_unchanged(X, X0, "X")
+        expect_unchanged(W, W0, "W")
+        expect_unchanged(b, b0, "b")
+
+    return run_check("dense_forward", dense_forward, [
+        Case("returns Z of shape (N, D_out)", shape, TRANSPOSE_HINT),
+        Case("matches the expected output", matches),
+        Case("works on a batch of one sample", one_sample),
+        Case("leaves X, W and b unchanged", no_mutation),
+    ], verbose)
+
+
+def check_bn_neuron(bn_neuron, verbose=True):
+    """Check ``bn_neuron(z, gamma, beta, eps) -> y`` for one neuron over a batch."""
+    d = arrays(data("bn_neuron"))
+    z, gamma, beta, eps = d["z"], d["gamma"], d["beta"], d["eps"]
+
+    def shape(fn):
+        expect_shape(fn(z.copy(), gamma, beta, eps), z.shape, "y")
+
+    def normalizes(fn):
+        y = expect_shape(fn(z.copy(), 1.0, 0.0, eps), z.shape, "y")
+        if not (np.isclose(y.mean(), 0, atol=1e-7) and np.isclose(y.var(), 1, atol=1e-2)):
+            hint = FORWARD_BUG_HINTS["ddof1"] if np.isclose(y.var(), (len(z) - 1) / len(z), atol=1e-2) else \
+                "y = (z - mu) / sqrt(var + eps) when gamma = 1 and beta = 0"
+            raise Mismatch(f"with gamma = 1, beta = 0, y has mean {fmt(y.mean())} and variance {fmt(y.var())}; "
+                           "expected 0 and about 1", hint)
+
+    def matches(fn):
+        expect_close(fn(z.copy(), gamma, beta, eps), d["y"], "y", bugs=_bugs(d["bugs"]),
+                     hint="mu and var over the batch, then gamma * (z - mu) / sqrt(var + eps) + beta")
+
+    def no_mutation(fn):
+        z0 = z.copy()
+        fn(z0, gamma, beta, eps)
+        expect_unchanged(z, z0, "z")
+
+    return run_check("bn_neuron", bn_neuron, [
+        Case("returns y with one value per sample", shape),
+        Case("with gamma = 1, beta = 0: y has mean 0 and variance 1", normalizes),
+        Case("matches the expected output (gamma and beta applied)", matches),
+        Case("leaves z unchanged", no_mutation),
+    ], verbose)

@@ -1,0 +1,113 @@
+"""Visible checks of notebook 05: running statistics and inference."""
+
+import numpy as np
+
+from ._compare import as_array, expect_close, expect_shape, expect_unchanged, unpack
+from ._data import arrays, data
+from ._report import Case, Mismatch, run_check
+
+__all__ = ["check_update_running_stats", "check_batchnorm_inference"]
+
+UPDATE_BUG_HINTS = {
+    "swapped": "in the notes' convention momentum weighs the OLD running value: "
+               "momentum * running + (1 - momentum) * batch (PyTorch's momentum is the other way round)",
+    "mean_for_var": "update the running variance with the batch variance, not the batch mean",
+}
+
+INFERENCE_BUG_HINTS = {
+    "batch_stats": "at inference, normalize with running_mean and running_var, not the statistics of x",
+    "eps_outside": "eps goes inside the square root: sqrt(running_var + eps)",
+    "var_as_std": "running_var is a variance: divide by its square root, sqrt(running_var + eps)",
+    "no_affine": "after normalizing, scale and shift: gamma * x_hat + beta",
+}
+
+
+def check_update_running_stats(update_running_stats, verbose=True):
+    """Check ``update_running_stats(rm, rv, bm, bv, momentum=0.9) -> (new_mean, new_var)``."""
+    d = arrays(data("update_running_stats"))
+    rm, rv, bm, bv = d["running_mean"], d["running_var"], d["batch_mean"], d["batch_var"]
+
+    def call(fn, *momentum):
+        return unpack(fn(rm.copy(), rv.copy(), bm.copy(), bv.copy(), *momentum),
+                      ("new_mean", "new_var"), "update_running_stats")
+
+    def default(fn):
+        mean, var = call(fn)
+        bugs = d["bugs"]["default"]
+        expect_close(mean, d["default"]["mean"], "new_mean (momentum 0.9)",
+                     bugs=[(UPDATE_BUG_HINTS[k], v["mean"]) for k, v in bugs.items()],
+                     hint="new_mean = momentum * running_mean + (1 - momentum) * batch_mean")
+        expect_close(var, d["default"]["var"], "new_var (momentum 0.9)",
+                     bugs=[(UPDATE_BUG_HINTS[k], v["var"]) for k, v in bugs.items()],
+                     hint="new_var = momentum * running_var + (1 - momentum) * batch_var")
+
+    def given(fn):
+        mean, var = call(fn, d["momentum"])
+        expect_close(mean, d["given"]["mean"], f"new_mean (momentum {d['momentum']})",
+                     hint="use the momentum argument, not a constant")
+        expect_close(var, d["given"]["var"], f"new_var (momentum {d['momentum']})",
+                     hint="use the momentum argument, not a constant")
+
+    def extremes(fn):
+        mean, var = call(fn, 0.0)
+        expect_close(mean, bm, "new_mean with momentum 0", hint="momentum 0 keeps only the new batch")
+        expect_close(var, bv, "new_var with momentum 0", hint="momentum 0 keeps only the new batch")
+        mean, var = call(fn, 1.0)
+        expect_close(mean, rm, "new_mean with momentum 1", hint="momentum 1 keeps the old running value")
+
+    def no_mutation(fn):
+        args = [a.copy() for a in (rm, rv, bm, bv)]
+        fn(*args)
+        for name, before, after in zip(("running_mean", "running_var", "batch_mean", "batch_var"),
+                                       (rm, rv, bm, bv), args):
+            expect_unchanged(before, after, name)
+
+    return run_check("update_running_stats", update_running_stats, [
+        Case("the notes' rule with the default momentum 0.9", default),
+        Case("uses the momentum it is given", given),
+        Case("momentum 0 gives the batch statistics, momentum 1 keeps the running ones", extremes),
+        Case("returns new arrays and leaves its inputs unchanged", no_mutation),
+    ], verbose)
+
+
+def check_batchnorm_inference(batchnorm_inference, verbose=True):
+    """Check ``batchnorm_inference(x, gamma, beta, running_mean, running_var, eps) -> out``."""
+    d = arrays(data("batchnorm_inference"))
+    x, gamma, beta, rm, rv, eps = (d[k] for k in ("x", "gamma", "beta", "running_mean", "running_var", "eps"))
+
+    def call(fn, x=x):
+        return fn(x.copy(), gamma.copy(), beta.copy(), rm.copy(), rv.copy(), eps)
+
+    def shape(fn):
+        expect_shape(call(fn), x.shape, "out")
+
+    def matches(fn):
+        expect_close(call(fn), d["out"], "out", bugs=[(INFERENCE_BUG_HINTS[k], v) for k, v in d["bugs"].items()],
+                     hint="out = gamma * (x - running_mean) / sqrt(running_var + eps) + beta")
+
+    def single(fn):
+        out = as_array(call(fn, x[:1]), "out for one sample")
+        expect_close(out, d["out"][:1], "out for a single sample", bugs=[(INFERENCE_BUG_HINTS["batch_stats"],
+                                                                          beta[None, :])])
+
+    def independent(fn):
+        full = expect_shape(call(fn), x.shape, "out")
+        alone = np.vstack([as_array(call(fn, x[i:i + 1]), "out") for i in range(len(x))])
+        if not np.allclose(full, alone, atol=1e-10):
+            raise Mismatch("a sample's output changes with the other samples in the batch",
+                           INFERENCE_BUG_HINTS["batch_stats"])
+
+    def no_mutation(fn):
+        args = [a.copy() for a in (x, gamma, beta, rm, rv)]
+        fn(*args, eps)
+        for name, before, after in zip(("x", "gamma", "beta", "running_mean", "running_var"),
+                                       (x, gamma, beta, rm, rv), args):
+            expect_unchanged(before, after, name)
+
+    return run_check("batchnorm_inference", batchnorm_inference, [
+        Case("returns out with the shape of x", shape),
+        Case("normalizes with the running statistics", matches),
+        Case("works for a single sample", single),
+        Case("each sample's output depends only on that sample", independent),
+        Case("leaves its inputs unchanged", no_mutation),
+    ], verbose)

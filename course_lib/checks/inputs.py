@@ -1,0 +1,62 @@
+"""Visible check of notebook 01: standardize."""
+
+import numpy as np
+
+from ._compare import expect_close, expect_shape, expect_unchanged, fmt, unpack
+from ._data import arrays, data
+from ._report import Case, Mismatch, run_check
+
+__all__ = ["check_standardize"]
+
+DDOF_HINT = ("use the population standard deviation, dividing by N: np.std's default (ddof=0), "
+             "not ddof=1")
+
+
+def _call(fn, X):
+    return unpack(fn(X.copy()), ("X_std", "mean", "std"), "standardize")
+
+
+def check_standardize(standardize, verbose=True):
+    """Check ``standardize(X) -> (X_std, mean, std)``; print a report, raise CheckFailed if wrong."""
+    d = arrays(data("standardize"))
+    X, N, D = d["X"], *d["X"].shape
+
+    def shapes(fn):
+        X_std, mean, std = _call(fn, X)
+        expect_shape(X_std, (N, D), "X_std")
+        expect_shape(mean, (D,), "mean")
+        expect_shape(std, (D,), "std")
+
+    def statistics(fn):
+        _, mean, std = _call(fn, X)
+        expect_close(mean, d["mean"], "mean", hint="the mean of each column: average over the rows (axis=0)")
+        expect_close(std, d["std"], "std", bugs=[(DDOF_HINT, d["bugs"]["ddof1"]["std"])],
+                     hint="the standard deviation of each column (axis=0)")
+
+    def standardized(fn):
+        X_std, _, _ = _call(fn, X)
+        X_std = expect_close(X_std, d["X_std"], "X_std", bugs=[(DDOF_HINT, d["bugs"]["ddof1"]["X_std"])],
+                             hint="X_std = (X - mean) / std, column by column")
+        col_mean, col_std = X_std.mean(axis=0), X_std.std(axis=0)
+        if not (np.allclose(col_mean, 0, atol=1e-8) and np.allclose(col_std, 1, atol=1e-6)):
+            raise Mismatch(f"columns of X_std have mean {fmt(col_mean)} and std {fmt(col_std)}")
+
+    def constant_column(fn):
+        X_std, _, std = _call(fn, d["X_const"])
+        expect_close(X_std, d["X_const_std"], "X_std with constant columns of 7.0 and of 0.1",
+                     hint="find the constant columns exactly, with X.max(axis=0) == X.min(axis=0), and map them "
+                          "to 0; `std > 0` is not enough, as the computed std of a column of 0.1s is about 1e-17")
+        expect_close(std, d["X_const_sd"], "std for a constant column", atol=1e-12)
+
+    def no_mutation(fn):
+        X0 = X.copy()
+        fn(X0)
+        expect_unchanged(X, X0, "X")
+
+    return run_check("standardize", standardize, [
+        Case("returns (X_std, mean, std) with shapes (N, D), (D,), (D,)", shapes),
+        Case("mean and std are the column statistics (population std)", statistics),
+        Case("X_std = (X - mean) / std: every column has mean 0 and std 1", standardized),
+        Case("a constant column becomes zeros, not NaN", constant_column),
+        Case("leaves X unchanged", no_mutation),
+    ], verbose)

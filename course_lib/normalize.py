@@ -1,0 +1,41 @@
+"""Normalizing input features before training.
+
+Standardization maps each column to mean 0 and standard deviation 1, using
+statistics of the whole data set computed once; min-max normalization maps
+each column to [0, 1]. Batch normalization does the former inside the
+network, per mini-batch, with learnable scale and shift.
+"""
+
+import numpy as np
+
+from ._checks import check_2d
+
+__all__ = ["standardize", "min_max_normalize"]
+
+
+def standardize(X):
+    """Column-wise standardization with the population standard deviation.
+
+    X : (N, D)
+
+    Returns (X_std, mean, std): X_std (N, D), mean (D,), std (D,), where
+    ``X_std = (X - mean) / std``. A constant column maps to zeros and has
+    std 0. It is found by comparing its extremes, not by ``std > 0``: the
+    computed std of a column of 0.1s is about 1e-17, not 0.
+    """
+    X = check_2d(X, "X")
+    mean = X.mean(axis=0)
+    constant = X.max(axis=0) == X.min(axis=0)
+    std = np.where(constant, 0.0, X.std(axis=0))
+    return (X - mean) / np.where(constant, 1.0, std), mean, std
+
+
+def min_max_normalize(X):
+    """Column-wise min-max normalization to [0, 1]; a constant column maps to zeros.
+
+    X : (N, D). Returns (X_norm, lo, hi), lo and hi (D,).
+    """
+    X = check_2d(X, "X")
+    lo, hi = X.min(axis=0), X.max(axis=0)
+    span = np.where(hi > lo, hi - lo, 1.0)
+    return (X - lo) / span, lo, hi

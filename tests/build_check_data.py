@@ -1,0 +1,150 @@
+"""Build course_lib/checks/expected.json: the visible checks' inputs and expected outputs.
+
+    python tests/build_check_data.py        # rewrite the file
+
+Expected outputs come from the reference library, hints' signatures from
+tests/bug_corpus.py, and the hand-worked answers are stored as digests.
+tests/test_checks.py fails when the committed file differs from a rebuild.
+"""
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+import bug_corpus as bugs  # noqa: E402
+from course_lib import batchnorm as bn  # noqa: E402
+from course_lib import running_stats as rs  # noqa: E402
+from course_lib.checks._data import DATA_FILE  # noqa: E402
+from course_lib.checks.by_hand import STEPS, digest  # noqa: E402
+from course_lib.data import cgpa_iq_example  # noqa: E402
+from course_lib.layers import dense_forward, relu_forward  # noqa: E402
+from course_lib.normalize import standardize  # noqa: E402
+
+
+def _plain(value):
+    """Arrays and numpy scalars as JSON-ready lists and floats, rounded-trip exact."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (tuple, list)):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def _standardize(rng):
+    X = rng.normal([5.0, -2.0, 100.0], [2.0, 0.5, 30.0], size=(6, 3))
+    # 7.0 has an exact std of 0; 0.1 does not (about 1e-17, from round-off)
+    X_const = np.column_stack([rng.normal(size=6), np.full(6, 7.0), np.full(6, 0.1)])
+    X_std, mean, std = standardize(X)
+    Xc_std, _, c_std = standardize(X_const)
+    b_std, _, b_sd = bugs.STANDARDIZE_BUGS["ddof1"](X)
+    return {"X": X, "mean": mean, "std": std, "X_std": X_std, "X_const": X_const, "X_const_std": Xc_std,
+            "X_const_sd": c_std, "bugs": {"ddof1": {"X_std": b_std, "std": b_sd}}}
+
+
+def _forward(rng):
+    x = rng.normal([1.0, -3.0, 10.0], [1.0, 0.1, 4.0], size=(5, 3))
+    gamma, beta, eps = np.array([1.5, 0.5, 2.0]), np.array([0.1, -1.0, 3.0]), 1e-5
+    out, cache = bn.batchnorm_forward(x, gamma, beta, eps)
+    eps_big = 0.5
+    return {"x": x, "gamma": gamma, "beta": beta, "eps": eps, "out": out,
+            "cache": {f: getattr(cache, f) for f in ("x", "x_hat", "mu", "var", "inv_std", "gamma")},
+            "eps_big": eps_big, "out_eps_big": bn.batchnorm_forward(x, gamma, beta, eps_big)[0],
+            "bugs": {name: fn(x, gamma, beta, eps)[0] for name, fn in bugs.FORWARD_BUGS.items()}}
+
+
+def _neuron(rng):
+    z = rng.normal(4.0, 0.05, size=6)   # a small variance, so that eps shows
+    gamma, beta, eps = 2.0, -1.0, 1e-5
+    return {"z": z, "gamma": gamma, "beta": beta, "eps": eps, "y": bn.bn_neuron(z, gamma, beta, eps),
+            "bugs": {name: fn(z, gamma, beta, eps) for name, fn in bugs.NEURON_BUGS.items()}}
+
+
+def _dense(rng):
+    X, W, b = rng.normal(size=(4, 3)), rng.normal(size=(3, 2)), np.array([0.5, -1.5])
+    return {"X": X, "W": W, "b": b, "Z": dense_forward(X, W, b),
+            "bugs": {"no_bias": bugs.DENSE_BUGS["no_bias"](X, W, b)}}
+
+
+def _backward_case(rng, N, D):
+    x = rng.normal(2.0, 3.0, size=(N, D))
+    gamma = rng.uniform(0.5, 2.0, size=D)
+    _, cache = bn.batchnorm_forward(x, gamma, np.zeros(D), 1e-5)
+    dout = rng.normal(size=(N, D))
+    dx, dgamma, dbeta = bn.batchnorm_backward(dout, cache)
+    return {"cache": cache._asdict(), "dout": dout, "dx": dx, "dgamma": dgamma, "dbeta": dbeta,
+            "bugs": {name: fn(dout, cache)[0] for name, fn in bugs.BACKWARD_BUGS.items()}}
+
+
+def _update(rng):
+    rm, bm = rng.normal(size=3), rng.normal(size=3)
+    rv, bv = rng.uniform(0.5, 2, size=3), rng.uniform(0.5, 2, size=3)
+    momentum = 0.99
+
+    def pair(mean_var):
+        return {"mean": mean_var[0], "var": mean_var[1]}
+
+    return {"running_mean": rm, "running_var": rv, "batch_mean": bm, "batch_var": bv, "momentum": momentum,
+            "default": pair(rs.update_running_stats(rm, rv, bm, bv)),
+            "given": pair(rs.update_running_stats(rm, rv, bm, bv, momentum)),
+            "bugs": {"default": {name: pair(fn(rm, rv, bm, bv)) for name, fn in bugs.UPDATE_BUGS.items()}}}
+
+
+def _inference(rng):
+    x = rng.normal(1.0, 2.0, size=(4, 3))
+    gamma, beta = rng.uniform(0.5, 2, size=3), rng.normal(size=3)
+    rm, rv, eps = rng.normal(size=3), rng.uniform(0.05, 3, size=3), 1e-3
+    args = (x, gamma, beta, rm, rv, eps)
+    return {"x": x, "gamma": gamma, "beta": beta, "running_mean": rm, "running_var": rv, "eps": eps,
+            "out": rs.batchnorm_inference(*args),
+            "bugs": {name: fn(*args) for name, fn in bugs.INFERENCE_BUGS.items()}}
+
+
+def _by_hand():
+    ex = cgpa_iq_example()
+    z = dense_forward(ex.X, ex.W, ex.b)
+    mu, var = z.mean(0), z.var(0)
+    z_hat = (z - mu) / np.sqrt(var + ex.eps)
+    y = ex.gamma * z_hat + ex.beta
+    answers = {"z": z, "mu": mu, "var": var, "z_hat": z_hat, "y": y, "a": relu_forward(y)[0]}
+    assert set(answers) == set(STEPS)
+
+    def digests(step, a):
+        return {",".join(map(str, i)): digest(step, ",".join(map(str, i)), a[i]) for i in np.ndindex(a.shape)}
+
+    slips = bugs.by_hand_bugs(ex)
+    return {step: {"digests": digests(step, a),
+                   "bugs": {bug: digests(step, v) for bug, v in slips.get(step, {}).items()}}
+            for step, a in answers.items()}
+
+
+def build():
+    rng = np.random.default_rng(20150211)   # the BN paper's arXiv date
+    record = {
+        "standardize": _standardize(rng),
+        "batchnorm_forward": _forward(rng),
+        "bn_param_count": {str(u): bn.bn_param_count(u) for u in (3, 2, 300)},
+        "dense_forward": _dense(rng),
+        "bn_neuron": _neuron(rng),
+        "by_hand": _by_hand(),
+        "batchnorm_backward": {"cases": {"main": _backward_case(rng, 6, 3), "pair": _backward_case(rng, 2, 3)}},
+        "update_running_stats": _update(rng),
+        "batchnorm_inference": _inference(rng),
+    }
+    return _plain(record)
+
+
+def render(record):
+    return json.dumps(record, indent=1, sort_keys=True) + "\n"
+
+
+if __name__ == "__main__":
+    DATA_FILE.write_text(render(build()), encoding="utf-8")
+    print(f"wrote {DATA_FILE}")

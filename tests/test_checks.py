@@ -1,0 +1,222 @@
+"""The visible checks: the reference passes, the stubs and every known bug fail with the right hint."""
+
+import ast
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import bug_corpus as bugs
+from course_lib import batchnorm as bn
+from course_lib import checks
+from course_lib import running_stats as rs
+from course_lib.checks import forward, backward, inference, by_hand
+from course_lib.data import cgpa_iq_example
+from course_lib.layers import dense_forward
+from course_lib.normalize import standardize
+from course_lib.train import epochs_to_reach
+
+sys.path.insert(0, str(Path(__file__).parent))
+import build_check_data  # noqa: E402
+from independent import hand_answers  # noqa: E402
+
+REFERENCES = {
+    "standardize": standardize,
+    "batchnorm_forward": bn.batchnorm_forward,
+    "bn_param_count": bn.bn_param_count,
+    "dense_forward": dense_forward,
+    "bn_neuron": bn.bn_neuron,
+    "batchnorm_backward": bn.batchnorm_backward,
+    "batchnorm_backward_alt": bn.batchnorm_backward_alt,
+    "update_running_stats": rs.update_running_stats,
+    "batchnorm_inference": rs.batchnorm_inference,
+    "epochs_to_reach": epochs_to_reach,
+}
+
+
+def run(name, fn):
+    """The report of check_<name> on fn, without printing."""
+    try:
+        getattr(checks, f"check_{name}")(fn, verbose=False)
+    except checks.CheckFailed as failed:
+        return failed.report
+    return None
+
+
+def test_check_data_matches_a_rebuild():
+    committed = (Path(checks.__file__).parent / "expected.json").read_text()
+    assert committed == build_check_data.render(build_check_data.build()), \
+        "course_lib/checks/expected.json is stale: run python tests/build_check_data.py"
+
+
+@pytest.mark.parametrize("name", sorted(REFERENCES))
+def test_reference_passes_its_check(name, capsys):
+    getattr(checks, f"check_{name}")(REFERENCES[name])
+    assert "checks passed. Well done!" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("name", sorted(REFERENCES))
+def test_stub_fails_saying_not_implemented(name):
+    def stub(*args, **kwargs):
+        raise NotImplementedError()
+
+    report = run(name, stub)
+    assert report is not None and len(report.outcomes) == 1
+    assert "NotImplementedError" in report.outcomes[0].detail
+
+
+@pytest.mark.parametrize("name", sorted(REFERENCES))
+def test_returning_none_fails(name):
+    assert run(name, lambda *a, **k: None) is not None
+
+
+def _hint_cases():
+    tables = [
+        ("batchnorm_forward", bugs.FORWARD_BUGS, forward.FORWARD_BUG_HINTS),
+        ("bn_neuron", bugs.NEURON_BUGS, forward.FORWARD_BUG_HINTS),
+        ("standardize", bugs.STANDARDIZE_BUGS, {"ddof1": "ddof=0", "std_positive": "about 1e-17"}),
+        ("dense_forward", bugs.DENSE_BUGS, {**forward.DENSE_BUG_HINTS, "transposed": forward.TRANSPOSE_HINT}),
+        ("batchnorm_backward", bugs.BACKWARD_BUGS, backward.BACKWARD_BUG_HINTS),
+        ("batchnorm_backward_alt", bugs.BACKWARD_BUGS, backward.BACKWARD_BUG_HINTS),
+        ("update_running_stats", bugs.UPDATE_BUGS, inference.UPDATE_BUG_HINTS),
+        ("batchnorm_inference", bugs.INFERENCE_BUGS, inference.INFERENCE_BUG_HINTS),
+        ("epochs_to_reach", bugs.REACH_BUGS, {"zero_based": "numbered from 1", "strict": ">= threshold",
+                                              "never_is_zero": "return None", "train_metric": "val_metric"}),
+    ]
+    for name, corpus, hints in tables:
+        for bug, fn in corpus.items():
+            yield pytest.param(name, fn, hints[bug], id=f"{name}-{bug}")
+
+
+@pytest.mark.parametrize("name, fn, hint", list(_hint_cases()))
+def test_known_bug_fails_with_its_hint(name, fn, hint):
+    report = run(name, fn)
+    assert report is not None, f"the check of {name} passes a known bug"
+    first = report.first_failure
+    shown = "\n".join(f"{o.detail}\n{o.hint}" for o in report.outcomes if not o.passed)
+    assert hint in shown, f"expected the hint {hint!r}; the report says:\n{report.render()}"
+    assert first.hint, "the first failure has no hint"
+
+
+def test_in_place_update_is_caught():
+    def in_place(rm, rv, bm, bv, momentum=0.9):
+        rm *= momentum
+        rm += (1 - momentum) * bm
+        rv *= momentum
+        rv += (1 - momentum) * bv
+        return rm, rv
+
+    report = run("update_running_stats", in_place)
+    assert report is not None and "changed its input" in report.render()
+
+
+def test_forward_that_mutates_x_is_caught():
+    def mutating(x, gamma, beta, eps=1e-5):
+        out, cache = bn.batchnorm_forward(x, gamma, beta, eps)
+        x -= x.mean(0)
+        return out, cache
+
+    assert "changed its input x" in run("batchnorm_forward", mutating).render()
+
+
+def test_forward_with_a_plain_tuple_cache_is_told_the_layout():
+    def plain_cache(x, gamma, beta, eps=1e-5):
+        out, cache = bn.batchnorm_forward(x, gamma, beta, eps)
+        return out, (cache.x_hat, cache.gamma)
+
+    assert "BNCache(x=x" in run("batchnorm_forward", plain_cache).render()
+
+
+def test_crash_is_reported_with_the_exception():
+    def crashes(x, gamma, beta, eps=1e-5):
+        return x @ gamma.reshape(1, -1)
+
+    rendered = run("batchnorm_forward", crashes).render()
+    assert "your code raised ValueError" in rendered
+
+
+def test_check_of_a_non_function_says_so():
+    report = run("standardize", np.zeros(3))
+    assert "expected a function" in report.render()
+
+
+def test_failure_is_rendered_without_a_traceback(capsys):
+    with pytest.raises(checks.CheckFailed) as info:
+        checks.check_bn_param_count(lambda units: (3 * units, 2 * units, units))
+    out = capsys.readouterr().out
+    assert "\u2718 a BatchNorm after 3 units" in out and "hint:" in out
+    assert info.value._render_traceback_()[0].startswith("CheckFailed: bn_param_count")
+
+
+@pytest.mark.parametrize("step", list(by_hand.STEPS))
+def test_hand_answers_pass_rounded_to_two_decimals(step):
+    exact = hand_answers()[step]
+    for value in (exact, np.round(exact, 2), np.round(exact, 4), exact + 0.004):
+        checks.check_by_hand(step, value, verbose=False)
+
+
+@pytest.mark.parametrize("step", list(by_hand.STEPS))
+def test_hand_answers_off_by_a_few_hundredths_fail(step):
+    wrong = hand_answers()[step].copy()
+    wrong.flat[-1] += 0.03
+    with pytest.raises(checks.CheckFailed) as info:
+        checks.check_by_hand(step, wrong, verbose=False)
+    assert "1 of" in info.value.report.render()
+
+
+def test_hand_variance_with_n_minus_1_gets_its_hint():
+    ex = cgpa_iq_example()
+    z = ex.X @ ex.W + ex.b
+    with pytest.raises(checks.CheckFailed) as info:
+        checks.check_by_hand("var", z.var(0, ddof=1), verbose=False)
+    assert by_hand.BUG_HINTS["unbiased"] in info.value.report.render()
+
+
+def test_hand_check_names_a_wrong_shape_and_an_empty_answer():
+    for value, words in (([1.0, 2.0], "shape (2,), expected (4, 2)"), (None, "no numbers yet")):
+        with pytest.raises(checks.CheckFailed) as info:
+            checks.check_by_hand("z", value, verbose=False)
+        assert words in info.value.report.render()
+    with pytest.raises(ValueError, match="unknown step"):
+        checks.check_by_hand("sigma", [1.0])
+
+
+def test_check_data_holds_only_digests_of_thehand_answers():
+    record = build_check_data.build()["by_hand"]
+
+    def leaves(node):
+        if isinstance(node, dict):
+            for v in node.values():
+                yield from leaves(v)
+        else:
+            yield node
+
+    values = list(leaves(record))
+    assert values and all(isinstance(v, str) and len(v) == 16 for v in values)
+
+
+EXERCISE_MODULES = ("batchnorm", "normalize", "running_stats")
+
+
+@pytest.mark.parametrize("path", sorted((Path(checks.__file__).parent).glob("*.py")), ids=lambda p: p.name)
+def test_checks_import_no_reference_implementation(path):
+    tree = ast.parse(path.read_text())
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            module = (node.module or "").split(".")[-1]
+            names = {a.name for a in node.names}
+            assert module not in EXERCISE_MODULES, f"{path.name} imports {node.module}"
+            assert not names & {"dense_forward", "epochs_to_reach", "REFERENCE_BN"}, f"{path.name}: {names}"
+        elif isinstance(node, ast.Import):
+            assert not any(a.name.split(".")[-1] in EXERCISE_MODULES for a in node.names)
+
+
+def test_importing_the_checks_loads_no_reference_module():
+    import subprocess
+
+    code = ("import sys, course_lib.checks, course_lib.bncache, course_lib.history; "
+            "print(sorted(m for m in sys.modules if m.startswith('course_lib')))")
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    for module in ("batchnorm", "running_stats", "normalize", "layers", "train", "modules"):
+        assert f"'course_lib.{module}'" not in loaded, loaded

@@ -1,7 +1,9 @@
 # The two commands:
-#   make demo   the main job (creates .venv and installs what it needs)
+#   make demo   the main job: releases the student notebooks, then runs the
+#               notes' circle experiment (creates .venv and installs what it needs)
 #   make test   the whole test suite (creates .venv and installs the test extra)
-# Other targets: make bench, make clean.
+# Students: make lab   installs everything and opens JupyterLab on notebooks/.
+# Other targets: make release, make bench, make clean.
 
 PYTHON ?= python3
 VENV   ?= .venv
@@ -10,7 +12,7 @@ PIP    := $(PY) -m pip --disable-pip-version-check -q
 export MPLBACKEND := Agg
 export KERAS_BACKEND := torch
 
-.PHONY: demo test bench clean venv venv-test
+.PHONY: demo test bench clean venv venv-test release lab
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -30,8 +32,16 @@ $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
 venv: $(VENV)/.installed
 venv-test: $(VENV)/.installed-test
 
-demo: $(VENV)/.installed
+demo: release
 	$(PY) scripts/demo.py
+
+# solutions/<id>/<id>.ipynb -> notebooks/<id>/<id>.ipynb with nbgrader; never edit notebooks/ by hand.
+release: $(VENV)/.installed
+	$(PY) scripts/release.py
+
+# Figures show inline in JupyterLab, so the Agg backend the other targets use is not passed on.
+lab: $(VENV)/.installed
+	env -u MPLBACKEND $(VENV)/bin/jupyter lab --ServerApp.root_dir=notebooks $(LAB_ARGS)
 
 test: $(VENV)/.installed-test
 	BN_COURSE_REQUIRE_FRAMEWORKS=1 $(PY) -m pytest $(PYTEST_ARGS)
@@ -39,6 +49,7 @@ test: $(VENV)/.installed-test
 bench: $(VENV)/.installed-test
 	$(PY) bench/bn_speed.py
 	$(PY) bench/housing_epoch.py
+	$(PY) bench/notebooks.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info

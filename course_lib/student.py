@@ -1,0 +1,139 @@
+"""Load a student's own exercise functions from their earlier notebooks.
+
+Later notebooks run on the student's implementation, not on a reference:
+notebook 06 trains its models with the batch norm written in notebooks 02,
+04 and 05. ``load_exercises`` reads ``../<assignment>/<assignment>.ipynb``
+next to the running notebook, executes only its exercise cells (the nbgrader
+solution cells, which hold their own imports) and returns the functions. In
+the instructor's copy that loads the solutions; in a student's copy, their
+work.
+
+With ``check=True`` each function first passes its visible check, quietly,
+so that a broken function is reported by name ("fix it there first")
+instead of failing deep inside a training loop.
+"""
+
+import json
+import os
+from pathlib import Path
+
+from .exercises import ASSIGNMENTS, exercise, exercises_of
+from .modules import BNFunctions
+
+__all__ = ["ExerciseNotReady", "notebook_path", "exercise_cells", "load_exercises", "student_bn_functions"]
+
+
+class ExerciseNotReady(RuntimeError):
+    """An earlier exercise is missing, unfinished or fails its check."""
+
+    def _render_traceback_(self):   # IPython shows the message alone, without a traceback
+        return [f"ExerciseNotReady: {self}"]
+
+
+def notebook_path(assignment, start=None):
+    """The notebook of ``assignment`` beside the current one: ``<start>/../<id>/<id>.ipynb``.
+
+    start defaults to the working directory, which Jupyter sets to the
+    running notebook's folder. The assignment's own folder, the notebooks'
+    folder and the repository root are tried too, so the same call works in
+    a notebook, in a notebook loading its own exercises, and in a script.
+    """
+    if assignment not in ASSIGNMENTS:
+        raise ValueError(f"unknown assignment {assignment!r}; the assignments are {list(ASSIGNMENTS)}")
+    start = Path(start or os.getcwd())
+    for folder in (start.parent / assignment, start, start / assignment, start / "notebooks" / assignment):
+        path = folder / f"{assignment}.ipynb"
+        if path.is_file():
+            return path
+    raise ExerciseNotReady(
+        f"cannot find notebook {assignment}: looked for {start.parent / assignment / (assignment + '.ipynb')}. "
+        "Keep the course's notebook folders side by side, as they were released."
+    )
+
+
+def exercise_cells(nb):
+    """The sources of the exercise cells (nbgrader solution cells with code) of a notebook dict."""
+    cells = []
+    for cell in nb.get("cells", []):
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if cell.get("cell_type") == "code" and meta.get("solution"):
+            source = cell.get("source", "")
+            cells.append("".join(source) if isinstance(source, list) else source)
+    return cells
+
+
+def _run_cells(sources, path):
+    """Execute each cell in one fresh namespace; a cell that raises is skipped, the rest still run."""
+    namespace = {"__name__": f"exercises_of_{path.stem}"}
+    errors = []
+    for source in sources:
+        try:
+            exec(compile(source, str(path), "exec"), namespace)
+        except Exception as err:   # an unfinished cell must not hide the finished ones
+            errors.append(f"{type(err).__name__}: {err}")
+    return namespace, errors
+
+
+def _check(name, fn, assignment):
+    from . import checks   # imported late: the checks import nothing from here, and stay optional
+
+    try:
+        getattr(checks, f"check_{name}")(fn, verbose=False)
+    except checks.CheckFailed as failed:
+        first = failed.report.first_failure
+        problem = ("is not written yet (it still raises NotImplementedError)" if "NotImplementedError" in first.detail
+                   else f"does not pass its check yet: '{first.name}' fails")
+        raise ExerciseNotReady(
+            f"your {name} in {assignment} {problem}. Open {assignment}, fix {name} until check_{name} passes, "
+            "save the notebook, then rerun this cell."
+        ) from None
+
+
+def load_exercises(assignment, names=None, *, check=True, start=None):
+    """The student's functions from ``assignment``'s notebook, as a dict name -> function.
+
+    names: the exercises to load (default: all of that assignment's).
+    check: run each function's visible check first and raise
+        ExerciseNotReady, naming the failing check, if one does not pass.
+    """
+    known = [e.name for e in exercises_of(assignment)]
+    names = known if names is None else list(names)
+    for name in names:
+        if exercise(name).assignment != assignment:
+            raise ValueError(f"{name} is written in {exercise(name).assignment}, not in {assignment}")
+    path = notebook_path(assignment, start)
+    try:
+        nb = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as err:
+        raise ExerciseNotReady(f"cannot read {path}: {err}") from None
+    namespace, _ = _run_cells(exercise_cells(nb), path)
+    functions = {}
+    for name in names:
+        fn = namespace.get(name)
+        if not callable(fn):
+            raise ExerciseNotReady(
+                f"{assignment} defines no function {name}: keep its exercise cell as released "
+                f"(def {name}(...)), with everything it needs inside that cell, and save the notebook."
+            )
+        if check:
+            _check(name, fn, assignment)
+        functions[name] = fn
+    return functions
+
+
+def student_bn_functions(*, check=True, start=None):
+    """The student's batch norm as BNFunctions, for the models and experiments.
+
+    forward from 02_bn_equations, the closed-form backward from 04_backprop,
+    inference and the running-statistics update from 05_inference.
+    """
+    forward = load_exercises("02_bn_equations", ["batchnorm_forward"], check=check, start=start)
+    backward = load_exercises("04_backprop", ["batchnorm_backward_alt"], check=check, start=start)
+    inference = load_exercises("05_inference", ["batchnorm_inference", "update_running_stats"],
+                               check=check, start=start)
+    return BNFunctions(
+        forward=forward["batchnorm_forward"],
+        backward=backward["batchnorm_backward_alt"],
+        inference=inference["batchnorm_inference"],
+        update=inference["update_running_stats"],
+    )

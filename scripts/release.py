@@ -1,0 +1,79 @@
+"""Release the student notebooks: solutions/<id>/<id>.ipynb -> notebooks/<id>/<id>.ipynb.
+
+    python scripts/release.py                 # all six, into notebooks/
+    python scripts/release.py --into DIR      # somewhere else (the drift test uses this)
+    python scripts/release.py 02_bn_equations
+
+Runs ``nbgrader generate_assignment`` from the repository root, where
+nbgrader_config.py lives, without touching a gradebook. nbgrader deletes an
+assignment's release folder before it writes it and leaves it deleted when
+it fails, so each assignment is released into a scratch folder first and
+moved into place only once it succeeded: a failed release loses nothing.
+"""
+
+import argparse
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from course_lib.exercises import ASSIGNMENTS  # noqa: E402
+
+
+class ReleaseError(RuntimeError):
+    pass
+
+
+def _nbgrader():
+    exe = Path(sys.executable).with_name("nbgrader")
+    return [str(exe)] if exe.exists() else [sys.executable, "-m", "nbgrader"]
+
+
+def release_one(assignment, into):
+    """Release one assignment into ``into/<assignment>/``; raise ReleaseError with nbgrader's words."""
+    source = ROOT / "solutions" / assignment / f"{assignment}.ipynb"
+    if not source.is_file():
+        raise ReleaseError(f"{assignment}: no instructor notebook at {source.relative_to(ROOT)}")
+    with tempfile.TemporaryDirectory(prefix="release-") as scratch:
+        cmd = _nbgrader() + ["generate_assignment", assignment, "--force", "--no-db",
+                             f"--CourseDirectory.release_directory={scratch}", "--log-level=WARN"]
+        done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+        produced = Path(scratch) / assignment
+        if done.returncode != 0 or not (produced / f"{assignment}.ipynb").is_file():
+            raise ReleaseError(f"{assignment}: nbgrader generate_assignment failed:\n{done.stdout}{done.stderr}")
+        target = Path(into) / assignment
+        if target.exists():
+            shutil.rmtree(target)
+        shutil.copytree(produced, target)
+    return target / f"{assignment}.ipynb"
+
+
+def release(assignments=ASSIGNMENTS, into=ROOT / "notebooks"):
+    """Release each assignment; returns the written notebook paths."""
+    Path(into).mkdir(parents=True, exist_ok=True)
+    return [release_one(a, into) for a in assignments]
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("assignments", nargs="*", default=list(ASSIGNMENTS), metavar="ID")
+    parser.add_argument("--into", default=str(ROOT / "notebooks"), help="release folder (default: notebooks/)")
+    args = parser.parse_args(argv)
+    unknown = sorted(set(args.assignments) - set(ASSIGNMENTS))
+    if unknown:
+        parser.error(f"unknown assignment(s) {unknown}; the assignments are {list(ASSIGNMENTS)}")
+    try:
+        for path in release(args.assignments, args.into):
+            print(f"released {path}")
+    except ReleaseError as err:
+        print(f"release failed: {err}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

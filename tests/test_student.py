@@ -1,0 +1,142 @@
+"""Loading a student's functions from their earlier notebooks."""
+
+import json
+import shutil
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from course_lib.checks import check_batchnorm_forward
+from independent import fill_notebook
+from course_lib.student import ExerciseNotReady, exercise_cells, load_exercises, notebook_path, student_bn_functions
+
+ROOT = Path(__file__).resolve().parents[1]
+
+GOOD_FORWARD = '''import numpy as np
+from course_lib.bncache import BNCache
+
+def batchnorm_forward(x, gamma, beta, eps=1e-5):
+    mu = x.mean(axis=0)
+    var = x.var(axis=0)
+    inv_std = 1.0 / np.sqrt(var + eps)
+    x_hat = (x - mu) * inv_std
+    return gamma * x_hat + beta, BNCache(x=x, x_hat=x_hat, mu=mu, var=var, inv_std=inv_std, gamma=gamma, eps=eps)
+'''
+BUGGY_FORWARD = GOOD_FORWARD.replace("x.var(axis=0)", "x.var(axis=0, ddof=1)")
+STUB = "def batchnorm_forward(x, gamma, beta, eps=1e-5):\n    raise NotImplementedError()\n"
+
+
+def write_notebook(folder, assignment, exercise_sources, extra=()):
+    cells = [nbformat.v4.new_markdown_cell("# title")]
+    cells += [nbformat.v4.new_code_cell(s) for s in extra]
+    for i, s in enumerate(exercise_sources):
+        cell = nbformat.v4.new_code_cell(s)
+        cell.metadata["nbgrader"] = {"solution": True, "grade": False, "locked": False, "grade_id": f"ex{i}",
+                                     "schema_version": 3}
+        cells.append(cell)
+    path = folder / assignment / f"{assignment}.ipynb"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nbformat.v4.new_notebook(cells=cells), path)
+    return path
+
+
+@pytest.fixture
+def course(tmp_path):
+    (tmp_path / "06_experiments").mkdir()
+    return tmp_path
+
+
+def test_loads_a_finished_function_and_it_passes_its_check(course):
+    write_notebook(course, "02_bn_equations", [GOOD_FORWARD])
+    fns = load_exercises("02_bn_equations", ["batchnorm_forward"], start=course / "06_experiments")
+    check_batchnorm_forward(fns["batchnorm_forward"], verbose=False)
+
+
+def test_only_exercise_cells_run(course):
+    # an ordinary cell that would fail (or print) is not executed
+    write_notebook(course, "02_bn_equations", [GOOD_FORWARD], extra=["raise SystemExit('ordinary cell ran')"])
+    load_exercises("02_bn_equations", ["batchnorm_forward"], start=course / "06_experiments")
+
+
+def test_a_failing_check_names_the_notebook_and_the_case(course):
+    write_notebook(course, "02_bn_equations", [BUGGY_FORWARD])
+    with pytest.raises(ExerciseNotReady) as info:
+        load_exercises("02_bn_equations", ["batchnorm_forward"], start=course / "06_experiments")
+    message = str(info.value)
+    assert "batchnorm_forward in 02_bn_equations" in message and "variance 1" in message
+    assert "fix batchnorm_forward until check_batchnorm_forward passes" in message
+
+
+def test_check_false_loads_even_a_broken_function(course):
+    write_notebook(course, "02_bn_equations", [BUGGY_FORWARD])
+    fns = load_exercises("02_bn_equations", ["batchnorm_forward"], check=False, start=course / "06_experiments")
+    assert callable(fns["batchnorm_forward"])
+
+
+def test_an_unfinished_stub_is_reported_as_not_ready(course):
+    write_notebook(course, "02_bn_equations", [STUB])
+    with pytest.raises(ExerciseNotReady, match="is not written yet"):
+        load_exercises("02_bn_equations", ["batchnorm_forward"], start=course / "06_experiments")
+
+
+def test_a_cell_that_raises_does_not_hide_the_others(course):
+    write_notebook(course, "02_bn_equations", ["raise NotImplementedError()", GOOD_FORWARD, "1/0"])
+    assert load_exercises("02_bn_equations", ["batchnorm_forward"], start=course / "06_experiments")
+
+
+def test_a_deleted_function_is_named(course):
+    write_notebook(course, "02_bn_equations", ["x = 1"])
+    with pytest.raises(ExerciseNotReady, match="defines no function batchnorm_forward"):
+        load_exercises("02_bn_equations", ["batchnorm_forward"], start=course / "06_experiments")
+
+
+def test_a_missing_notebook_says_where_it_looked(course):
+    with pytest.raises(ExerciseNotReady, match="cannot find notebook 02_bn_equations"):
+        load_exercises("02_bn_equations", start=course / "06_experiments")
+
+
+def test_a_corrupt_notebook_is_reported(course):
+    path = course / "02_bn_equations" / "02_bn_equations.ipynb"
+    path.parent.mkdir()
+    path.write_text("{not json")
+    with pytest.raises(ExerciseNotReady, match="cannot read"):
+        load_exercises("02_bn_equations", start=course / "06_experiments")
+
+
+def test_unknown_assignment_and_misplaced_exercise_are_value_errors(course):
+    with pytest.raises(ValueError, match="unknown assignment"):
+        notebook_path("07_nothing", course)
+    with pytest.raises(ValueError, match="written in 04_backprop"):
+        load_exercises("02_bn_equations", ["batchnorm_backward"], start=course / "06_experiments")
+
+
+def test_exercise_cells_accept_list_sources():
+    nb = {"cells": [{"cell_type": "code", "source": ["a = 1\n", "b = 2\n"],
+                     "metadata": {"nbgrader": {"solution": True}}},
+                    {"cell_type": "markdown", "source": "x", "metadata": {"nbgrader": {"solution": True}}}]}
+    assert exercise_cells(nb) == ["a = 1\nb = 2\n"]
+
+
+def _student_tree(tmp_path):
+    """The released notebooks with each exercise cell replaced by the instructor's."""
+    tree = tmp_path / "notebooks"
+    shutil.copytree(ROOT / "notebooks", tree)
+    for path in tree.glob("*/*.ipynb"):
+        solution = json.loads((ROOT / "solutions" / path.parent.name / path.name).read_text())
+        fill_notebook(path, {c["metadata"]["nbgrader"]["grade_id"]: c["source"] for c in solution["cells"]
+                             if c["metadata"].get("nbgrader", {}).get("solution")})
+    return tree
+
+
+def test_student_bn_functions_load_from_a_finished_student_tree(tmp_path):
+    tree = _student_tree(tmp_path)
+    fns = student_bn_functions(start=tree / "06_experiments")
+    assert all(callable(f) for f in fns)
+
+
+def test_student_bn_functions_stop_at_an_unfinished_notebook(tmp_path):
+    tree = _student_tree(tmp_path)
+    shutil.copy(ROOT / "notebooks" / "04_backprop" / "04_backprop.ipynb", tree / "04_backprop")
+    with pytest.raises(ExerciseNotReady, match="batchnorm_backward_alt in 04_backprop"):
+        student_bn_functions(start=tree / "06_experiments")

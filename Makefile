@@ -40,8 +40,10 @@ release: $(VENV)/.installed
 	$(PY) scripts/release.py
 
 # Figures show inline in JupyterLab, so the Agg backend the other targets use is not passed on.
+# Jupyter refuses to run as root unless told to (containers often run as root).
+LAB_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 lab: $(VENV)/.installed
-	env -u MPLBACKEND $(VENV)/bin/jupyter lab --ServerApp.root_dir=notebooks $(LAB_ARGS)
+	env -u MPLBACKEND $(VENV)/bin/jupyter lab --ServerApp.root_dir=notebooks $(LAB_ROOT) $(LAB_ARGS)
 
 test: $(VENV)/.installed-test
 	BN_COURSE_REQUIRE_FRAMEWORKS=1 $(PY) -m pytest $(PYTEST_ARGS)

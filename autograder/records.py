@@ -70,6 +70,7 @@ class Graded:
     error: str | None = None
     problems: tuple = ()
     seconds: float = 0.0
+    resumed: bool = False   # read back from up-to-date reports instead of graded again
 
     @property
     def score(self):

@@ -1,13 +1,22 @@
-"""The course's main job: reproduce the notes' circle experiment over several seeds.
+"""The course's main job: the notes' circle experiment over several seeds, then a graded example class.
 
     make demo        (or: python scripts/demo.py --seeds 5 --epochs 200)
+
+The example class (examples/cells.py: a correct student, a buggy one, a
+half-finished one and one who tries to cheat) is written into released
+notebooks under build/examples/submitted and graded by the autograder;
+reports land in build/examples/graded.
 """
 
 import argparse
+import subprocess
 import sys
 import time
+from pathlib import Path
 
 from course_lib.experiments import circles_experiment, fill_never, spread
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def circle_table(seeds, epochs, threshold):
@@ -33,16 +42,37 @@ def circle_table(seeds, epochs, threshold):
     return results
 
 
+def grade_examples(out):
+    """Build the example class and grade it with the autograder's command line; returns its exit status."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from make_examples import write
+
+    submitted, n = write()
+    print(f"Grading an example class of 4 students x 6 notebooks ({submitted.relative_to(ROOT)}):")
+    print("alice is right everywhere, bob makes the classic mistakes, carol stopped halfway, and mallory")
+    print("tries to cheat (patches numpy, reads the reference, kills the grader, hangs it).\n", flush=True)
+    cmd = [sys.executable, "-m", "autograder", "grade", str(submitted), "--out", str(out), "--workers", "2", "--quiet"]
+    status = subprocess.run(cmd, cwd=ROOT).returncode
+    print(f"\nEach student's results.json (Gradescope's format) and feedback.md are in {out.relative_to(ROOT)}/<student>/"
+          "<assignment>/;\nthe class's grades.csv, summary.md and summary.png beside them.")
+    return status
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--epochs", type=int, default=200)
     parser.add_argument("--threshold", type=float, default=0.6)
+    parser.add_argument("--no-grading", action="store_true", help="skip grading the example class")
     args = parser.parse_args(argv)
     start = time.perf_counter()
     circle_table(list(range(args.seeds)), args.epochs, args.threshold)
+    status = 0
+    if not args.no_grading:
+        print()
+        status = grade_examples(ROOT / "build" / "examples" / "graded")
     print(f"\n(done in {time.perf_counter() - start:.1f} s)")
-    return 0
+    return status
 
 
 if __name__ == "__main__":

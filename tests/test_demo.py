@@ -23,7 +23,8 @@ def test_spread_counts_never():
 
 
 def test_demo_prints_the_table():
-    result = subprocess.run([sys.executable, str(ROOT / "scripts" / "demo.py"), "--seeds", "2", "--epochs", "20"],
+    result = subprocess.run([sys.executable, str(ROOT / "scripts" / "demo.py"), "--seeds", "2", "--epochs", "20",
+                             "--no-grading"],
                             capture_output=True, text=True, timeout=120, check=True)
     lines = result.stdout.splitlines()
     assert any(line.split()[:1] == ["0"] for line in lines) and any(line.split()[:1] == ["1"] for line in lines)

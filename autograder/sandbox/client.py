@@ -44,7 +44,7 @@ COURSE_LIB_SHIM = {
 
 @dataclass(frozen=True)
 class Limits:
-    call_seconds: float = 20.0      # wall time of one call (the cells' import: load_seconds)
+    call_seconds: float = 10.0      # wall time of one call (the cells' import: load_seconds)
     load_seconds: float = 20.0
     cpu_seconds: int = 120          # CPU time over the child's life
     memory_bytes: int = 2 << 30     # address space
@@ -119,6 +119,7 @@ class Sandbox:
         self.load_errors = {}   # grade_id -> what the cell raised, or how it stopped the child
         self.inputs_after = ()
         self.starts = 0
+        self._stopped = {}   # name -> the StudentError of a call that hung or killed the child
 
     # -- the child's life ---------------------------------------------------------
     def _prepare(self):
@@ -254,6 +255,10 @@ class Sandbox:
 
     # -- the student-facing API used by the suites -----------------------------------
     def _request(self, op, name, cell, args=(), kwargs=None):
+        if name in self._stopped:
+            # a function that hung or killed the child once is not run again: one bad function
+            # must not cost the whole batch its time limit once per test
+            raise self._stopped[name]
         if self._proc is None:
             self._load()
         prefix = f"in{self._next_id + 1}"
@@ -262,8 +267,12 @@ class Sandbox:
             enc_kwargs = wire.encode(dict(kwargs or {}), str(self._work), prefix + "k")
         except wire.WireError as err:
             raise TypeError(f"the grader cannot send {err}") from None
-        answer = self._exchange({"op": op, "name": name, "cell": cell, "args": enc_args, "kwargs": enc_kwargs},
-                                self.limits.call_seconds)
+        try:
+            answer = self._exchange({"op": op, "name": name, "cell": cell, "args": enc_args, "kwargs": enc_kwargs},
+                                    self.limits.call_seconds)
+        except StudentError as err:
+            self._stopped[name] = StudentError(err.kind, err.message + " (so its other tests were not run)")
+            raise
         if op == "call":
             self.inputs_after = self._read_back(enc_args)
         if not answer.get("ok"):

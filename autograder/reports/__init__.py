@@ -1,0 +1,34 @@
+"""The reports: per submission results.json and feedback.md; per class grades.csv and the summary.
+
+OUT/<student>/<assignment>/results.json   Gradescope's format (results.py)
+OUT/<student>/<assignment>/feedback.md    for the student (feedback.py)
+OUT/grades.csv                            a row per student (grades.py)
+OUT/summary.md, OUT/summary.png           for the instructor (summary.py)
+"""
+
+from pathlib import Path
+
+from .feedback import write_feedback
+from .grades import write_grades
+from .results import write_results
+from .summary import write_summary
+
+__all__ = ["submission_folder", "write_submission_reports", "write_class_reports"]
+
+
+def submission_folder(out, submission):
+    """OUT/<student>/<assignment>: where one submission's reports go."""
+    return Path(out) / submission.student / submission.assignment
+
+
+def write_submission_reports(graded, out):
+    """results.json, then feedback.md, each written atomically."""
+    folder = submission_folder(out, graded.submission)
+    write_results(graded, folder)
+    write_feedback(graded, folder)
+    return folder
+
+
+def write_class_reports(out):
+    """grades.csv and the summary, from every results.json under ``out``."""
+    return write_grades(out), *write_summary(out)

@@ -1,0 +1,1 @@
+"""The stages of the grading pipeline; autograder.pipeline lists them in order."""

@@ -1,0 +1,53 @@
+"""The run stage: one student's extracted code, graded by the hidden suites through one sandbox.
+
+    run([Extracted, ...]) -> [Graded, ...]
+
+All of a student's assignments share one sandboxed child (started on the
+first call, restarted whenever it dies); each exercise cell runs in its own
+namespace there, so one broken exercise never costs another its points.
+"""
+
+import time
+
+from ..records import Graded
+from ..sandbox import Limits, Sandbox, StudentError
+from ..suites.runner import run_suite
+
+__all__ = ["run", "Unavailable"]
+
+
+class Unavailable:
+    """A student whose code could not be extracted: every call fails with the same message."""
+
+    inputs_after = ()
+
+    def __init__(self, message):
+        self.message = message
+
+    def call(self, name, *args, **kwargs):
+        raise StudentError("missing", self.message)
+
+    def value(self, name, cell=None):
+        raise StudentError("missing", self.message)
+
+
+def _grade_one(extracted, student):
+    start = time.perf_counter()
+    sub = extracted.submission
+    try:
+        outcomes = tuple(run_suite(sub.assignment, student))
+        error = extracted.error
+    except Exception as err:   # a grader fault is reported for this submission; the batch goes on
+        outcomes, error = (), f"the grader failed on this submission ({type(err).__name__}: {err})"
+    return Graded(sub, outcomes, error=error, problems=tuple(extracted.problems),
+                  seconds=time.perf_counter() - start)
+
+
+def run(extracted_list, workdir=None, limits=Limits()):
+    """Grade each Extracted of one student; returns one Graded per submission, in order."""
+    cells = {}
+    for ex in extracted_list:
+        if ex.error is None:
+            cells.update(ex.cells)
+    with Sandbox(cells, limits=limits, root=workdir) as sandbox:
+        return [_grade_one(ex, Unavailable(ex.error) if ex.error else sandbox) for ex in extracted_list]

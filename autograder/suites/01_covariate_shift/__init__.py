@@ -1,0 +1,1 @@
+"""Hidden tests of notebook 01_covariate_shift."""

@@ -1,0 +1,1 @@
+"""Hidden tests of notebook 02_bn_equations."""

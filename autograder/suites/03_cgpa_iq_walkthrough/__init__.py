@@ -1,0 +1,1 @@
+"""Hidden tests of notebook 03_cgpa_iq_walkthrough."""

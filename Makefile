@@ -52,6 +52,8 @@ bench: $(VENV)/.installed-test
 	$(PY) bench/bn_speed.py
 	$(PY) bench/housing_epoch.py
 	$(PY) bench/notebooks.py
+	$(PY) bench/grader_speed.py
+	$(PY) bench/grader_speed.py --memory
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info

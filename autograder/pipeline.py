@@ -174,8 +174,10 @@ def _run_safely(run_stage, extracted):
     """(Graded per Extracted, in order; whether each is a grader fault) -- the run stage cannot stop the batch."""
     if not extracted:
         return [], []
+    from .sandbox import fast_tmp   # late: the sandbox imports numpy, which the pipeline itself does not need
+
     try:
-        with tempfile.TemporaryDirectory(prefix="autograder-") as workdir:
+        with tempfile.TemporaryDirectory(prefix="autograder-", dir=fast_tmp()) as workdir:
             returned = list(run_stage(extracted, workdir))
     except Exception as err:
         returned, reason = [], f"{type(err).__name__}: {err}"
@@ -237,7 +239,7 @@ def _worker_context():
     """
     if "forkserver" in multiprocessing.get_all_start_methods():
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["autograder.pipeline", "nbformat", "autograder.stages.run"])
+        context.set_forkserver_preload(["autograder.pipeline", "nbformat", "autograder.stages.run", "autograder._warm"])
         return context
     return multiprocessing.get_context("spawn")
 

@@ -95,3 +95,25 @@ def test_test_names_start_with_their_exercise(example_class):
         for t in json.loads(path.read_text())["tests"]:
             assert t["name"].split(":")[0] in allowed and ": " in t["name"], t["name"]
             assert set(t) >= {"name", "score", "max_score", "status", "output", "visibility"}
+
+
+def test_bad_notebooks_get_a_message_and_the_class_is_still_graded(tmp_path):
+    submitted = class_of(tmp_path, "solutions", "good")
+    bad = submitted / "broken"
+    for a in ASSIGNMENTS:
+        (bad / a).mkdir(parents=True)
+    (bad / "01_covariate_shift" / "01_covariate_shift.ipynb").write_text('{"nbformat": 3, "nbformat_minor": 0, "worksheets": []}')
+    (bad / "02_bn_equations" / "02_bn_equations.ipynb").write_text('{"cells": [')
+    (bad / "03_cgpa_iq_walkthrough" / "03_cgpa_iq_walkthrough.ipynb").write_bytes(b"")
+    (bad / "04_backprop" / "04_backprop.ipynb").write_bytes(bytes(range(256)) * 10)
+    shutil.copy(ROOT / "solutions" / "05_inference" / "05_inference.ipynb", bad / "05_inference")
+    # 06: no notebook at all
+    done = grade(submitted, tmp_path / "out")
+    assert done.returncode == 1, (done.returncode, done.stdout, done.stderr)
+    good = results(tmp_path / "out", "good")
+    assert all(r["score"] == r["extra_data"]["max_score"] for r in good.values())
+    broken = {a: json.loads((tmp_path / "out" / "broken" / a / "results.json").read_text()) for a in ASSIGNMENTS}
+    assert broken["05_inference"]["score"] == broken["05_inference"]["extra_data"]["max_score"]
+    for a, words in (("01_covariate_shift", "nbformat 3"), ("02_bn_equations", "JSON"), ("03_cgpa_iq_walkthrough", "empty"),
+                     ("04_backprop", "notebook"), ("06_experiments", "notebook")):
+        assert broken[a]["score"] == 0 and words in broken[a]["output"], (a, broken[a]["output"])

@@ -4,7 +4,7 @@
 same API for testing suites, without the boundary.
 """
 
-from .client import Limits, Sandbox
+from .client import Limits, Sandbox, fast_tmp
 from .errors import KINDS, StudentError
 
-__all__ = ["Sandbox", "Limits", "StudentError", "KINDS"]
+__all__ = ["Sandbox", "Limits", "StudentError", "KINDS", "fast_tmp"]

@@ -1,0 +1,179 @@
+"""The student's path in a real JupyterLab, driven in a real headless Chromium.
+
+A JupyterLab server runs on loopback (a free port, a token) over a copy of
+the released notebooks. Playwright drives Debian's chromium through
+``executable_path`` (never a downloaded browser): it opens notebook 02,
+types a wrong and then a right ``batchnorm_forward`` into the exercise cell,
+runs it with its visible check, reads the messages, checks that a figure
+renders as an image and that nbgrader's lab extension loaded.
+
+Screenshots of every step land in build/lab-e2e/, so a failing run can be
+read. The test is skipped only when no chromium is installed (.ci/run
+installs it with apt when it can).
+"""
+
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from conftest import require
+from independent import CELLS
+
+ROOT = Path(__file__).resolve().parents[1]
+SHOTS = ROOT / "build" / "lab-e2e"
+NOTEBOOK = "02_bn_equations/02_bn_equations.ipynb"
+WAIT_MS = 90_000
+
+
+def chromium():
+    """Debian's chromium (or BN_COURSE_CHROMIUM), or None."""
+    for candidate in (os.environ.get("BN_COURSE_CHROMIUM"), "chromium", "chromium-browser"):
+        path = candidate and shutil.which(candidate)
+        if path:
+            return path
+    return None
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    """(base URL, token) of a JupyterLab serving a copy of notebooks/."""
+    folder = tmp_path_factory.mktemp("lab") / "notebooks"
+    shutil.copytree(ROOT / "notebooks", folder)
+    port, token = free_port(), secrets.token_hex(16)
+    env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}   # figures inline, as students see them
+    cmd = [sys.executable, "-m", "jupyter", "lab", "--no-browser", f"--port={port}", "--ServerApp.ip=127.0.0.1",
+           f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={folder}", "--ServerApp.port_retries=0"]
+    if os.geteuid() == 0:
+        cmd.append("--allow-root")
+    log = open(tmp_path_factory.getbasetemp() / "lab.log", "wb")
+    server = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=folder)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    log.close()
+                    raise RuntimeError("JupyterLab did not start:\n" + (tmp_path_factory.getbasetemp() / "lab.log").read_text())
+                time.sleep(0.5)
+        yield base, token
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def page(lab):
+    browser_path = chromium()
+    if browser_path is None:
+        pytest.skip("no chromium to drive: install Debian's chromium (apt-get install chromium); .ci/run does")
+    sync_api = require("playwright.sync_api")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    base, token = lab
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=browser_path,
+                                    args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"])
+        tab = browser.new_page(viewport={"width": 1400, "height": 1000})
+        tab.goto(f"{base}/lab/tree/{NOTEBOOK}?token={token}")
+        tab.wait_for_selector(".jp-Notebook .jp-CodeCell", timeout=WAIT_MS)
+        sync_api.expect(tab.locator("#jp-main-statusbar")).to_contain_text("Idle", timeout=WAIT_MS)
+        no = tab.get_by_role("button", name="No", exact=True)   # JupyterLab's news question
+        if no.count():
+            no.first.click()
+        tab.screenshot(path=str(SHOTS / "01-opened.png"))
+        try:
+            yield tab, sync_api.expect
+        finally:
+            tab.screenshot(path=str(SHOTS / "99-last.png"), full_page=True)
+            browser.close()
+
+
+def cell(tab, text):
+    return tab.locator(".jp-CodeCell").filter(has_text=text).first
+
+
+def type_and_run(tab, exercise, code):
+    """Replace the exercise cell's code the way a student pastes it, then run it and the check after it."""
+    editor = exercise.locator(".cm-content")
+    editor.click()
+    tab.keyboard.press("Control+A")
+    tab.keyboard.press("Delete")
+    tab.keyboard.insert_text(code)
+    tab.keyboard.press("Shift+Enter")   # the exercise; the check cell is selected next
+    tab.keyboard.press("Shift+Enter")   # the visible check
+
+
+def test_nbgrader_lab_extension_is_loaded(page):
+    tab, expect = page
+    expect(tab.get_by_role("button", name="Validate")).to_be_visible(timeout=WAIT_MS)   # nbgrader's validate button
+    expect(tab.get_by_text("Nbgrader", exact=True)).to_be_visible()                     # and its menu
+
+
+def test_setup_cell_finds_the_course_library(page):
+    tab, expect = page
+    setup = cell(tab, "from course_lib.checks import")
+    setup.locator(".cm-content").click()
+    tab.keyboard.press("Shift+Enter")
+    expect(setup.locator(".jp-InputPrompt")).to_contain_text("[1]", timeout=WAIT_MS)
+    expect(setup.locator(".jp-OutputArea-output")).to_have_count(0)   # no ModuleNotFoundError, no output
+
+
+def test_a_wrong_answer_gets_the_failure_and_its_hint(page):
+    tab, expect = page
+    wrong = CELLS["batchnorm_forward"].replace("/ n\n    inv_std", "/ (n - 1)\n    inv_std")
+    assert wrong != CELLS["batchnorm_forward"]
+    type_and_run(tab, cell(tab, "def batchnorm_forward"), wrong)
+    check = cell(tab, "check_batchnorm_forward(batchnorm_forward)")
+    output = check.locator(".jp-OutputArea")
+    expect(output).to_contain_text("hint: use the biased batch variance, dividing by N", timeout=WAIT_MS)
+    expect(output).to_contain_text("CheckFailed: batchnorm_forward")
+    assert "Traceback" not in output.inner_text()
+    check.screenshot(path=str(SHOTS / "02-wrong-answer.png"))
+
+
+def test_a_right_answer_passes_its_check(page):
+    tab, expect = page
+    type_and_run(tab, cell(tab, "def batchnorm_forward"), CELLS["batchnorm_forward"])
+    check = cell(tab, "check_batchnorm_forward(batchnorm_forward)")
+    expect(check.locator(".jp-OutputArea")).to_contain_text("All 7 checks passed. Well done!", timeout=WAIT_MS)
+    expect(check.locator(".jp-OutputArea")).not_to_contain_text("CheckFailed")
+    check.screenshot(path=str(SHOTS / "03-right-answer.png"))
+
+
+def test_a_figure_renders_as_an_image(page):
+    tab, expect = page
+    figure = cell(tab, "plot_bn_transform(")
+    # run the cells after the check, in order, down to the figure, as a student would
+    texts = tab.locator(".jp-Notebook .jp-Cell").evaluate_all("cells => cells.map(c => c.innerText)")
+    start = next(i for i, t in enumerate(texts) if "check_batchnorm_forward(batchnorm_forward)" in t)
+    stop = next(i for i, t in enumerate(texts) if "plot_bn_transform(" in t and i > start)
+    tab.locator(".jp-Notebook .jp-Cell").nth(start + 1).click()
+    for _ in range(stop - start):
+        tab.keyboard.press("Shift+Enter")
+    image = figure.locator(".jp-OutputArea-output img")
+    expect(image).to_be_visible(timeout=WAIT_MS)
+    assert image.evaluate("img => img.naturalWidth > 100 && img.complete")
+    assert image.get_attribute("src").startswith("data:image/png")
+    figure.screenshot(path=str(SHOTS / "04-figure.png"))

@@ -85,13 +85,13 @@ def lab(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def page(lab):
+def page(request):
     browser_path = chromium()
     if browser_path is None:
         pytest.skip("no chromium to drive: install Debian's chromium (apt-get install chromium); .ci/run does")
     sync_api = require("playwright.sync_api")
     SHOTS.mkdir(parents=True, exist_ok=True)
-    base, token = lab
+    base, token = request.getfixturevalue("lab")   # the server only once a browser is known to exist
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=browser_path,
                                     args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"])

@@ -44,7 +44,7 @@ def _layout(a):
     return buf, offset, list(a.strides)
 
 
-def encode(value, folder, prefix, depth=0):
+def encode(value, folder, prefix):
     """``value`` as JSON-ready data; arrays are written to ``folder/<prefix>_<k>.npy``."""
     counter = [0]
 
@@ -79,7 +79,7 @@ def encode(value, folder, prefix, depth=0):
             return {"t": "dict", "v": {k: enc(x, depth + 1) for k, x in v.items()}}
         raise WireError(f"an object of type {type(v).__name__}")
 
-    return enc(value, depth)
+    return enc(value, 0)
 
 
 def _load_array(folder, spec, mmap):

@@ -132,7 +132,7 @@ np.testing.assert_allclose(_out, _ref(_x, _g, _b)[0], {_TOL32})
 for _units in (1, 3, 10, 64, 128, 1000):
     assert tuple(bn_param_count(_units)) == tuple(_ref(_units)), f"bn_param_count({_units})"
 ''',
-    "dense_forward": f'''from course_lib.layers import dense_forward as _ref
+    "dense_forward": f'''from course_lib.dense import dense_forward as _ref
 for _N, _D_in, _D_out in ((1, 4, 3), (5, 3, 1), (2, 3, 4), (64, 10, 7), (4096, 20, 16)):
     _X, _W, _b = (_rng.standard_normal((_N, _D_in)), _rng.standard_normal((_D_in, _D_out)),
                   _rng.standard_normal(_D_out))
@@ -180,7 +180,7 @@ assert _out.dtype == np.float32, f"float32 input gave {{_out.dtype}} output"
 np.testing.assert_allclose(_out, _ref(*_args), {_TOL32})
 ''',
     "epochs_to_reach": '''from course_lib.history import History
-from course_lib.train import epochs_to_reach as _ref
+from course_lib.reach import epochs_to_reach as _ref
 for _values in ([0.5, 0.7, 0.9, 0.95], [0.1, 0.2], [], [0.8, 0.9, 0.85, 0.9], list(_rng.uniform(0.0, 1.0, 200))):
     _n = len(_values)
     _history = History(loss=[1.0] * _n, metric=[0.0] * _n, val_loss=[1.0] * _n, val_metric=list(_values))

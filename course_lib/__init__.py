@@ -4,13 +4,16 @@ Modules, one topic each:
 
 - ``batchnorm``: training-mode forward, staged and closed-form backward
 - ``bncache``: the public layout of the forward pass's cache
-- ``running_stats``: running statistics and inference mode
-- ``conventions``: the notes'/Keras', PyTorch's and the paper's conventions
+- ``running_stats``: inference mode and the notes' running-statistics update
+- ``conventions``: the notes'/Keras', PyTorch's and the paper's conventions,
+  and running statistics kept under each
 - ``normalize``: standardization and min-max normalization of inputs
+- ``dense``: a dense layer's pre-activations; ``reach``: epochs to reach a threshold
 - ``layernorm``: layer normalization, for small batches
 - ``layers``, ``losses``, ``optim``: dense layers, activations, losses, optimizers
 - ``modules``, ``model``: layer objects and a Sequential MLP built from a spec
-- ``train``: the minibatch training loop and its history
+- ``train``, ``history``: the minibatch training loop and its history
+- ``defaults``: the exercise functions used when a caller passes none
 - ``gradcheck``: numerical gradients
 - ``data``, ``housing``: data sets, California Housing offline
 - ``plots``: the course's figures
@@ -19,6 +22,12 @@ Modules, one topic each:
 
 The math depends on numpy only. The names below are imported on first use,
 so importing one module (``course_lib.bncache``, say) loads only that module.
+
+``batchnorm``, ``running_stats``, ``normalize``, ``dense`` and ``reach`` hold
+the reference solutions of the exercises (``exercises.EXERCISES``) and
+nothing the other modules import: the student bundle leaves them out, and
+there their names below raise ModuleNotFoundError. It leaves out
+``layernorm`` too, batch norm's code on the other axis.
 """
 
 import importlib
@@ -30,15 +39,15 @@ _EXPORTS = {
     "batchnorm_backward_alt": "batchnorm",
     "batchnorm_inference": "running_stats",
     "update_running_stats": "running_stats",
-    "update_running_stats_convention": "running_stats",
-    "RunningStats": "running_stats",
-    "init_running_stats": "running_stats",
+    "update_running_stats_convention": "conventions",
+    "RunningStats": "conventions",
+    "init_running_stats": "conventions",
     "CONVENTIONS": "conventions",
     "Convention": "conventions",
     "get_convention": "conventions",
     "layernorm_forward": "layernorm",
     "layernorm_backward": "layernorm",
-    "dense_forward": "layers",
+    "dense_forward": "dense",
     "numerical_gradient": "gradcheck",
     "numerical_gradient_array": "gradcheck",
     "rel_error": "gradcheck",

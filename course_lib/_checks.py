@@ -16,6 +16,9 @@ __all__ = [
     "check_finite_stat",
     "check_finite",
     "check_same_shape",
+    "check_affine",
+    "check_eps",
+    "check_momentum",
 ]
 
 
@@ -68,3 +71,32 @@ def check_finite(a, name):
 def check_same_shape(a, b, name_a, name_b):
     if a.shape != b.shape:
         raise ValueError(f"{name_a} has shape {a.shape} but {name_b} has shape {b.shape}; they must match")
+
+
+def check_affine(x, W, b):
+    """Return (x, W, b) checked for ``x @ W + b``: x (N, D_in), W (D_in, D_out), b (D_out,)."""
+    x = check_2d(x)
+    W = check_2d(W, "W")
+    b = np.asarray(b)
+    if W.shape[0] != x.shape[1]:
+        raise ValueError(f"W has {W.shape[0]} rows but x has {x.shape[1]} features; W must be (D_in, D_out)")
+    if b.shape != (W.shape[1],):
+        raise ValueError(f"b must have shape ({W.shape[1]},), one bias per unit; got {b.shape}")
+    return x, W, b
+
+
+def check_eps(eps):
+    """Return eps as a float, or raise unless it is a positive finite number."""
+    if isinstance(eps, bool) or not isinstance(eps, (int, float, np.integer, np.floating)) or not (
+        np.isfinite(eps) and eps > 0
+    ):
+        raise ValueError(f"eps must be a positive finite number, got {eps!r}")
+    return float(eps)
+
+
+def check_momentum(momentum):
+    """Raise unless momentum is a number in [0, 1]."""
+    if isinstance(momentum, bool) or not isinstance(momentum, (int, float, np.integer, np.floating)) or not (
+        0.0 <= momentum <= 1.0
+    ):
+        raise ValueError(f"momentum must be a number in [0, 1], got {momentum!r}")

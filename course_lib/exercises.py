@@ -3,7 +3,10 @@
 Notebooks, visible checks, hidden suites and the release tests all read this
 one table. ``reference`` is a ``module:function`` path inside ``course_lib``;
 it is a string so that importing this table never imports a reference
-implementation.
+implementation. Each module named there holds only reference code
+(``normalize``, ``batchnorm``, ``dense``, ``running_stats``, ``reach``), so
+that the student bundle (scripts/bundle.py) leaves them out whole; the rest
+of the library reaches them only through ``defaults``.
 """
 
 from typing import NamedTuple
@@ -35,7 +38,7 @@ EXERCISES = (
     Exercise("bn_param_count", "02_bn_equations",
              "bn_param_count(units) -> (total, trainable, non_trainable)", "batchnorm:bn_param_count"),
     Exercise("dense_forward", "03_cgpa_iq_walkthrough",
-             "dense_forward(X, W, b) -> Z", "layers:dense_forward"),
+             "dense_forward(X, W, b) -> Z", "dense:dense_forward"),
     Exercise("bn_neuron", "03_cgpa_iq_walkthrough",
              "bn_neuron(z, gamma, beta, eps=1e-5) -> y", "batchnorm:bn_neuron"),
     Exercise("batchnorm_backward", "04_backprop",
@@ -49,7 +52,7 @@ EXERCISES = (
              "batchnorm_inference(x, gamma, beta, running_mean, running_var, eps=1e-5) -> out",
              "running_stats:batchnorm_inference"),
     Exercise("epochs_to_reach", "06_experiments",
-             "epochs_to_reach(history, threshold) -> int or None", "train:epochs_to_reach"),
+             "epochs_to_reach(history, threshold) -> int or None", "reach:epochs_to_reach"),
 )
 
 _BY_NAME = {e.name: e for e in EXERCISES}

@@ -10,10 +10,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from .data import make_circles_data
+from .defaults import default_bn_functions, exercise_function
 from .model import circles_model
-from .modules import REFERENCE_BN
 from .optim import SGD
-from .train import History, epochs_to_reach, fit
+from .train import History, fit
 
 __all__ = ["CircleRun", "circles_experiment", "fill_never", "spread"]
 
@@ -29,7 +29,7 @@ class CircleRun:
 
 
 def circles_experiment(batchnorm, *, seeds=range(5), epochs=200, threshold=0.6, lr=0.01, batch_size=32,
-                       n_samples=1000, noise=0.1, bn_fns=REFERENCE_BN, reach=epochs_to_reach, progress=False):
+                       n_samples=1000, noise=0.1, bn_fns=None, reach=None, progress=False):
     """Train the notes' 2-3-2-1 circle classifier once per seed.
 
     Keras' defaults as in the notes: SGD with learning rate 0.01, batch 32,
@@ -38,10 +38,16 @@ def circles_experiment(batchnorm, *, seeds=range(5), epochs=200, threshold=0.6, 
 
     bn_fns are the batch-norm functions the BN layers call and ``reach(history,
     threshold)`` counts the epochs to the threshold; pass a student's own to
-    run the experiment on their implementation.
+    run the experiment on their implementation. Left out, they are the
+    reference, or where none is installed (the student bundle) the student's
+    own from their notebooks: see ``defaults``.
 
     Returns a list of CircleRun, one per seed.
     """
+    if reach is None:
+        reach = exercise_function("epochs_to_reach")
+    if batchnorm and bn_fns is None:
+        bn_fns = default_bn_functions()
     X, y = make_circles_data(n_samples, noise=noise, seed=0)
     runs = []
     for seed in seeds:

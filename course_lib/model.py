@@ -15,7 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._checks import check_2d
-from .modules import REFERENCE_BN, Activation, BatchNorm, Dense, LayerNorm
+from .defaults import default_bn_functions
+from .modules import Activation, BatchNorm, Dense, LayerNorm
 
 __all__ = ["Sequential", "Summary", "parse_spec", "mlp", "circles_model", "housing_model", "HOUSING_HIDDEN"]
 
@@ -94,8 +95,12 @@ class Sequential:
         self.input_dim = int(input_dim)
 
     @classmethod
-    def from_spec(cls, spec, input_dim, *, seed=0, convention="keras", bn_fns=REFERENCE_BN, dtype=np.float64):
-        """Build a model from a spec (see ``parse_spec``) with seeded Glorot initialisation."""
+    def from_spec(cls, spec, input_dim, *, seed=0, convention="keras", bn_fns=None, dtype=np.float64):
+        """Build a model from a spec (see ``parse_spec``) with seeded Glorot initialisation.
+
+        bn_fns: the BNFunctions every BatchNorm calls; None resolves them once, at the
+        first BatchNorm, with ``defaults.default_bn_functions``.
+        """
         if int(input_dim) != input_dim or input_dim < 1:
             raise ValueError(f"input_dim must be a positive integer, got {input_dim!r}")
         rng = np.random.default_rng(seed)
@@ -108,6 +113,8 @@ class Sequential:
                 layer = Dense(d, args[0], act, rng=rng, dtype=dtype)
                 d = layer.units
             elif name == "BatchNorm":
+                if bn_fns is None:
+                    bn_fns = default_bn_functions()
                 kwargs.setdefault("convention", convention)
                 layer = BatchNorm(d, fns=bn_fns, dtype=dtype, **kwargs)
             elif name == "LayerNorm":
@@ -178,7 +185,7 @@ class Sequential:
 
 
 def mlp(input_dim, hidden, *, activation="relu", output_units=1, output_activation=None, batchnorm=False,
-        bn_position="after", bn_input=False, seed=0, convention="keras", bn_fns=REFERENCE_BN, dtype=np.float64):
+        bn_position="after", bn_input=False, seed=0, convention="keras", bn_fns=None, dtype=np.float64):
     """An MLP with optional batch norm on each hidden layer.
 
     bn_position="after": Dense(units, act) -> BatchNorm, as in the notes' Keras models.

@@ -4,19 +4,26 @@ Each layer has ``forward(x, training) -> out`` and ``backward(dout) -> dx``,
 keeps its trainable parameters in ``params`` and their gradients in
 ``grads`` (dicts of arrays with the same keys), and its non-trainable state
 in ``state``. Parameter counts follow Keras' ``model.summary()``.
+
+A ``BatchNorm`` layer calls the batch-norm functions it is given. Given
+none, it resolves them when it is built (``defaults.default_bn_functions``):
+the reference where ``course_lib.batchnorm`` is installed, otherwise, in the
+student bundle, the student's own from their notebooks. ``REFERENCE_BN``,
+the reference set, is resolved on first use too, so importing this module
+imports no reference implementation. Nor does it import ``layernorm``, which
+is batch norm's code on the other axis: the student bundle leaves it out, and
+there a ``LayerNorm`` layer cannot be built.
 """
 
 from typing import Callable, NamedTuple
 
 import numpy as np
 
-from . import batchnorm as bn
-from . import running_stats as rs
-from . import layernorm as ln
-from .conventions import get_convention
+from .conventions import get_convention, init_running_stats, update_running_stats_convention
+from .defaults import default_bn_functions, reference_bn_functions
 from .layers import ACTIVATIONS, affine_backward, affine_forward, check_activation
 
-__all__ = ["BNFunctions", "REFERENCE_BN", "Dense", "Activation", "BatchNorm", "LayerNorm"]
+__all__ = ["BNFunctions", "Dense", "Activation", "BatchNorm", "LayerNorm"]
 
 
 class BNFunctions(NamedTuple):
@@ -39,12 +46,11 @@ class BNFunctions(NamedTuple):
     update: Callable
 
 
-REFERENCE_BN = BNFunctions(
-    forward=bn.batchnorm_forward,
-    backward=bn.batchnorm_backward_alt,
-    inference=rs.batchnorm_inference,
-    update=rs.update_running_stats,
-)
+def __getattr__(name):
+    if name == "REFERENCE_BN":   # the reference batch norm, imported on first use (see the module's docstring)
+        globals()[name] = value = reference_bn_functions()
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class Dense:
@@ -123,19 +129,22 @@ class BatchNorm:
     ``convention``; in eval mode it uses the running statistics. With
     ``trainable=False`` (fine-tuning with frozen BN, as Keras does) it always
     runs in eval mode and its gamma and beta are not updated.
+
+    ``fns`` are the BNFunctions it calls; None takes ``default_bn_functions()``:
+    the reference, or the student's own where no reference is installed.
     """
 
-    def __init__(self, D, *, convention="keras", momentum=None, eps=None, fns=REFERENCE_BN,
+    def __init__(self, D, *, convention="keras", momentum=None, eps=None, fns=None,
                  trainable=True, dtype=np.float64):
         self.convention = get_convention(convention)
         self.momentum = self.convention.momentum if momentum is None else momentum
         self.eps = self.convention.eps if eps is None else eps
-        self.fns = fns
+        self.fns = default_bn_functions() if fns is None else fns
         self.trainable = trainable
         self.D = int(D)
         self.params = {"gamma": np.ones(D, dtype), "beta": np.zeros(D, dtype)}
         self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
-        self.stats = rs.init_running_stats(D, dtype)
+        self.stats = init_running_stats(D, dtype)
         self._cache = None
 
     @property
@@ -148,7 +157,7 @@ class BatchNorm:
             out, cache = self.fns.forward(x, gamma, beta, self.eps)
             self._cache = ("train", cache)
             mu, var = _batch_stats(x, cache)
-            self.stats = rs.update_running_stats_convention(
+            self.stats = update_running_stats_convention(
                 self.stats, mu, var, x.shape[0], self.convention, self.momentum, update=self.fns.update
             )
             return out
@@ -185,18 +194,30 @@ class LayerNorm:
     """Layer normalization over D features; the same in training and eval."""
 
     def __init__(self, D, *, eps=1e-5, dtype=np.float64):
+        self._ln = _layernorm()
         self.D, self.eps = int(D), eps
         self.params = {"gamma": np.ones(D, dtype), "beta": np.zeros(D, dtype)}
         self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
         self.state = {}
 
     def forward(self, x, training=False, logits=False):
-        out, self._cache = ln.layernorm_forward(x, self.params["gamma"], self.params["beta"], self.eps)
+        out, self._cache = self._ln.layernorm_forward(x, self.params["gamma"], self.params["beta"], self.eps)
         return out
 
     def backward(self, dout):
-        dx, self.grads["gamma"], self.grads["beta"] = ln.layernorm_backward(dout, self._cache)
+        dx, self.grads["gamma"], self.grads["beta"] = self._ln.layernorm_backward(dout, self._cache)
         return dx
 
     def __repr__(self):
         return f"LayerNorm({self.D})"
+
+
+def _layernorm():
+    try:
+        from . import layernorm
+    except ModuleNotFoundError as err:
+        if err.name != f"{__package__}.layernorm":
+            raise
+        raise ModuleNotFoundError("LayerNorm is not part of the student bundle: layer normalization is batch "
+                                  "norm's code on the other axis", name=err.name) from None
+    return layernorm

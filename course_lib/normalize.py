@@ -4,6 +4,9 @@ Standardization maps each column to mean 0 and standard deviation 1, using
 statistics of the whole data set computed once; min-max normalization maps
 each column to [0, 1]. Batch normalization does the former inside the
 network, per mini-batch, with learnable scale and shift.
+
+``standardize`` is the reference solution of notebook 01's exercise; the
+student bundle leaves this module out whole.
 """
 
 import numpy as np

@@ -18,9 +18,9 @@ import os
 from pathlib import Path
 
 from .exercises import ASSIGNMENTS, exercise, exercises_of
-from .modules import BNFunctions
 
-__all__ = ["ExerciseNotReady", "notebook_path", "exercise_cells", "load_exercises", "student_bn_functions"]
+__all__ = ["ExerciseNotReady", "notebook_path", "exercise_cells", "run_cells", "load_exercises",
+           "student_bn_functions"]
 
 
 class ExerciseNotReady(RuntimeError):
@@ -51,26 +51,34 @@ def notebook_path(assignment, start=None):
     )
 
 
-def exercise_cells(nb):
-    """The sources of the exercise cells (nbgrader solution cells with code) of a notebook dict."""
+def exercise_cells(nb, grade_id=None):
+    """The sources of the exercise cells (nbgrader solution cells with code) of a notebook dict.
+
+    grade_id: only the cells with this nbgrader grade_id (default: all of them).
+    """
     cells = []
     for cell in nb.get("cells", []):
         meta = cell.get("metadata", {}).get("nbgrader", {})
-        if cell.get("cell_type") == "code" and meta.get("solution"):
+        if cell.get("cell_type") == "code" and meta.get("solution") and grade_id in (None, meta.get("grade_id")):
             source = cell.get("source", "")
             cells.append("".join(source) if isinstance(source, list) else source)
     return cells
 
 
-def _run_cells(sources, path):
-    """Execute each cell in one fresh namespace; a cell that raises is skipped, the rest still run."""
-    namespace = {"__name__": f"exercises_of_{path.stem}"}
+def run_cells(sources, path):
+    """Execute each cell in one fresh namespace; a cell that raises is skipped, the rest still run.
+
+    Returns (namespace, errors): the exceptions raised, with their tracebacks, in
+    which the cells' frames have the file name ``str(path)`` and each cell's own
+    line numbers.
+    """
+    namespace = {"__name__": f"exercises_of_{Path(path).stem}"}
     errors = []
     for source in sources:
         try:
             exec(compile(source, str(path), "exec"), namespace)
         except Exception as err:   # an unfinished cell must not hide the finished ones
-            errors.append(f"{type(err).__name__}: {err}")
+            errors.append(err)
     return namespace, errors
 
 
@@ -106,7 +114,7 @@ def load_exercises(assignment, names=None, *, check=True, start=None):
         nb = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as err:
         raise ExerciseNotReady(f"cannot read {path}: {err}") from None
-    namespace, _ = _run_cells(exercise_cells(nb), path)
+    namespace, _ = run_cells(exercise_cells(nb), path)
     functions = {}
     for name in names:
         fn = namespace.get(name)
@@ -127,6 +135,7 @@ def student_bn_functions(*, check=True, start=None):
     forward from 02_bn_equations, the closed-form backward from 04_backprop,
     inference and the running-statistics update from 05_inference.
     """
+    from .modules import BNFunctions   # imported late: course_lib.selfcheck imports this module, never the layers
     forward = load_exercises("02_bn_equations", ["batchnorm_forward"], check=check, start=start)
     backward = load_exercises("04_backprop", ["batchnorm_backward_alt"], check=check, start=start)
     inference = load_exercises("05_inference", ["batchnorm_inference", "update_running_stats"],

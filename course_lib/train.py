@@ -5,6 +5,9 @@ validation split is the *last* fraction of the data, taken before
 shuffling; the training loss of an epoch is the mean of its batch losses
 (in training mode), and the validation loss is measured after the epoch in
 eval mode.
+
+Notebook 06's exercise ``epochs_to_reach``, which reads a History, has its
+reference in ``reach``.
 """
 
 import warnings
@@ -19,23 +22,11 @@ from .modules import BatchNorm
 from .history import History
 from .optim import make_optimizer
 
-__all__ = ["History", "NonFiniteLossError", "fit", "epochs_to_reach", "evaluate"]
+__all__ = ["History", "NonFiniteLossError", "fit", "evaluate"]
 
 
 class NonFiniteLossError(FloatingPointError):
     """Raised by ``fit(..., on_nonfinite="raise")`` when the loss becomes NaN or inf."""
-
-
-def epochs_to_reach(history, threshold, key="val_metric"):
-    """The 1-based epoch at which ``history.<key>`` first reaches ``threshold``, or None.
-
-    history may also be a plain sequence of per-epoch values.
-    """
-    values = getattr(history, key) if isinstance(history, History) else history
-    for epoch, value in enumerate(values, start=1):
-        if value >= threshold:
-            return epoch
-    return None
 
 
 def _loss_fn(loss, model):

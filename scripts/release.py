@@ -1,8 +1,14 @@
 """Release the student notebooks: solutions/<id>/<id>.ipynb -> notebooks/<id>/<id>.ipynb.
 
-    python scripts/release.py                 # all six, into notebooks/
-    python scripts/release.py --into DIR      # somewhere else (the drift test uses this)
+    python scripts/release.py                 # all six, into notebooks/, then the student bundle
+    python scripts/release.py --into DIR      # somewhere else (the drift test uses this); no bundle
     python scripts/release.py 02_bn_equations
+    python scripts/release.py --bundle-into DIR   # the student bundle into DIR instead of build/
+
+A release into notebooks/ is followed by the student bundle (scripts/bundle.py):
+build/student-bundle/ and build/student-bundle.zip, made from notebooks/ and
+the student side of course_lib. A release elsewhere makes a bundle only when
+given --bundle-into; --no-bundle skips it.
 
 Runs ``nbgrader generate_assignment`` from the repository root, where
 nbgrader_config.py lives, without touching a gradebook. nbgrader deletes an
@@ -22,6 +28,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from course_lib.exercises import ASSIGNMENTS  # noqa: E402
+
+sys.path.insert(0, str(ROOT / "scripts"))
+from bundle import BundleError, build_bundle  # noqa: E402
 
 
 class ReleaseError(RuntimeError):
@@ -62,6 +71,9 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("assignments", nargs="*", default=list(ASSIGNMENTS), metavar="ID")
     parser.add_argument("--into", default=str(ROOT / "notebooks"), help="release folder (default: notebooks/)")
+    parser.add_argument("--bundle-into", metavar="DIR",
+                        help="where the student bundle goes (default: build/, for a release into notebooks/)")
+    parser.add_argument("--no-bundle", action="store_true", help="release the notebooks only")
     args = parser.parse_args(argv)
     unknown = sorted(set(args.assignments) - set(ASSIGNMENTS))
     if unknown:
@@ -72,6 +84,17 @@ def main(argv=None):
     except ReleaseError as err:
         print(f"release failed: {err}", file=sys.stderr)
         return 1
+    bundle_into = args.bundle_into
+    if bundle_into is None and Path(args.into).resolve() == ROOT / "notebooks":
+        bundle_into = ROOT / "build"
+    if bundle_into is None or args.no_bundle:
+        return 0
+    try:
+        bundle = build_bundle(bundle_into, args.into)
+    except BundleError as err:
+        print(f"student bundle failed: {err}", file=sys.stderr)
+        return 1
+    print(f"bundled {bundle.files} files into {bundle.folder} and {bundle.archive}")
     return 0
 
 

@@ -21,7 +21,8 @@ from course_lib import running_stats as rs  # noqa: E402
 from course_lib.checks._data import DATA_FILE  # noqa: E402
 from course_lib.checks.by_hand import STEPS, digest  # noqa: E402
 from course_lib.data import cgpa_iq_example  # noqa: E402
-from course_lib.layers import dense_forward, relu_forward  # noqa: E402
+from course_lib.dense import dense_forward  # noqa: E402
+from course_lib.layers import relu_forward  # noqa: E402
 from course_lib.normalize import standardize  # noqa: E402
 
 

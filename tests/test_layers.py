@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 
 from course_lib.gradcheck import numerical_gradient, numerical_gradient_array, rel_error
+from course_lib.dense import dense_forward
 from course_lib.layers import (
     affine_backward,
     affine_forward,
-    dense_forward,
     relu_backward,
     relu_forward,
     sigmoid,

@@ -4,13 +4,8 @@ import numpy as np
 import pytest
 
 from course_lib.batchnorm import batchnorm_forward
-from course_lib.conventions import CONVENTIONS, get_convention
-from course_lib.running_stats import (
-    batchnorm_inference,
-    init_running_stats,
-    update_running_stats,
-    update_running_stats_convention,
-)
+from course_lib.conventions import CONVENTIONS, get_convention, init_running_stats, update_running_stats_convention
+from course_lib.running_stats import batchnorm_inference, update_running_stats
 from conftest import bn_inputs
 
 

@@ -6,7 +6,8 @@ import pytest
 from course_lib.data import make_circles_data
 from course_lib.model import circles_model, mlp
 from course_lib.optim import SGD
-from course_lib.train import History, NonFiniteLossError, epochs_to_reach, fit
+from course_lib.reach import epochs_to_reach
+from course_lib.train import History, NonFiniteLossError, fit
 
 
 def test_history_and_learning():

@@ -6,7 +6,7 @@ import pytest
 from autograder.suites.feedback import expect_close, expect_shape, expect_unchanged, score_cases
 from autograder.suites.inputs import layouts
 from course_lib.checks.forward import DENSE_BUG_HINTS, TRANSPOSE_HINT
-from course_lib.layers import dense_forward as reference
+from course_lib.dense import dense_forward as reference
 
 FORMULA_HINT = "Z[i, j] = sum over d of X[i, d] * W[d, j], plus b[j]: Z = X @ W + b"
 

@@ -1,6 +1,10 @@
-"""The command line: ``python -m autograder grade SUBMITTED --out OUT``.
+"""The command line: ``python -m autograder COMMAND``.
 
-Arguments, output and exit codes only; the grading is autograder.pipeline's.
+    grade SUBMITTED --out OUT    grade a class (autograder.pipeline)
+    check NOTEBOOK               a student's self-check with the public checks (course_lib.selfcheck)
+    gradescope ASSIGNMENT ...    build Gradescope autograder zips (autograder.gradescope)
+
+Arguments, output and exit codes only; the work is done in the modules named.
 
 Exit status: 0 when every submission was graded, 1 when any could not be
 (an unreadable or missing notebook, or a grader error; the others are graded
@@ -14,12 +18,15 @@ from pathlib import Path
 from course_lib.exercises import ASSIGNMENTS
 
 from . import pipeline
-from .discover import DiscoveryError, discover
+from .atomic import atomic_write_text
+from .discover import DiscoveryError, find
+from .late import PolicyError, default_config, load_policy
 from .reports.results import fmt
 
 __all__ = ["main", "class_table"]
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+NOTICES = "not_graded.txt"   # what was found but not graded, and why (the instructor's list)
 
 
 def _parser():
@@ -39,12 +46,32 @@ def _parser():
                             "0 grades in this process)")
     grade.add_argument("--assignment", nargs="+", action="extend", metavar="ID",
                        help="grade only these assignments; a student without one gets a 'missing notebook' result")
+    grade.add_argument("--config", type=Path, default=None, metavar="FILE",
+                       help="the course's nbgrader_config.py, for due dates and the late penalty "
+                            "(c.LatePenalty; default: ./nbgrader_config.py when there is one)")
+    grade.add_argument("--gradebook", nargs="?", const=Path("."), type=Path, default=None, metavar="COURSE",
+                       help="also write the grades into nbgrader's gradebook.db of the course folder COURSE "
+                            "(default: .), with autograded/ for formgrader and feedback/ for release_feedback")
     grade.add_argument("--quiet", action="store_true", help="no progress bar and no summary line")
+    for name, (_, summary) in DELEGATED.items():
+        commands.add_parser(name, help=summary, add_help=False)
     return parser, grade
+
+
+# Commands with their own parsers, in their own modules: imported only when used.
+DELEGATED = {
+    "check": ("course_lib.selfcheck", "check your notebook with the public checks, exercise by exercise"),
+    "gradescope": ("autograder.gradescope", "build a Gradescope autograder zip per assignment"),
+}
 
 
 def main(argv=None, *, run_stage=None):
     """Run the command line; returns the exit status. run_stage: a stand-in for tests."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv and argv[0] in DELEGATED:
+        import importlib
+
+        return importlib.import_module(DELEGATED[argv[0]][0]).main(argv[1:])
     parser, grade = _parser()
     try:
         args = parser.parse_args(argv)
@@ -66,19 +93,47 @@ def _grade(grade, args, run_stage):
         grade.error("--workers must be 0 or more")
     if not args.submitted.exists():
         grade.error(f"SUBMITTED {args.submitted} does not exist")
+    config = args.config if args.config is not None else default_config()
+    if args.config is not None and not config.is_file():
+        grade.error(f"--config {config} does not exist")
     try:
-        submissions = discover(args.submitted, args.assignment)
+        policy = load_policy(config)
+    except PolicyError as err:
+        grade.error(str(err))
+    if args.gradebook is not None and not (args.gradebook / "nbgrader_config.py").is_file():
+        grade.error(f"--gradebook {args.gradebook}: no nbgrader_config.py there; give the course folder")
+    try:
+        found = find(args.submitted, args.assignment)
     except DiscoveryError as err:
         grade.error(str(err))
+    for notice in found.notices:
+        print(f"not graded: {notice}", file=sys.stderr)
+    if found.notices:
+        args.out.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(args.out / NOTICES, "".join(f"{n}\n" for n in found.notices))
+    submissions = found.submissions
+    if args.gradebook is not None:
+        submissions = _with_roster(submissions, args)
     if not submissions:
         grade.error(f"no submissions found in {args.submitted} (expected "
                     f"{args.submitted}/<student>/<assignment>/<notebook>.ipynb)")
+    if policy.due and not args.quiet:
+        print(f"{config}: {policy.describe()}", file=sys.stderr)
 
     from tqdm import tqdm
 
     with tqdm(total=len(submissions), unit="notebook", desc="grading", file=sys.stderr,
               disable=args.quiet or not sys.stderr.isatty()) as bar:
-        graded = pipeline.grade_all(submissions, args.out, args.workers, bar.update, run_stage=run_stage)
+        graded = pipeline.grade_all(submissions, args.out, args.workers, bar.update, run_stage=run_stage,
+                                    policy=policy)
+    if args.gradebook is not None:
+        from .gradebook import GradebookError, record
+
+        try:
+            record(graded, args.out, args.gradebook, policy, log=lambda m: print(m, file=sys.stderr))
+        except GradebookError as err:
+            print(f"the grades are in {args.out}/, but not in the gradebook: {err}", file=sys.stderr)
+            return EXIT_FAILED
 
     print(class_table(graded))
     failed = [g for g in graded if g.error is not None]
@@ -90,6 +145,19 @@ def _grade(grade, args, run_stage):
     for g in failed:
         print(f"not graded: {g.submission.student}/{g.submission.assignment}: {_first_line(g.error)}", file=sys.stderr)
     return EXIT_FAILED if failed else EXIT_OK
+
+
+def _with_roster(submissions, args):
+    """A student of the gradebook's roster who submitted nothing gets a missing notebook (0), not a blank."""
+    from .discover import notebook_in
+    from .gradebook import roster
+    from .records import Submission
+
+    assignments = [a for a in ASSIGNMENTS if any(s.assignment == a for s in submissions)]
+    have = {(s.student, s.assignment) for s in submissions}
+    absent = [Submission(student, a, notebook_in(args.submitted / student / a, a))
+              for student in roster(args.gradebook) for a in assignments if (student, a) not in have]
+    return sorted(submissions + absent, key=lambda s: (s.student, ASSIGNMENTS.index(s.assignment)))
 
 
 def class_table(graded):

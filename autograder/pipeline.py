@@ -1,6 +1,6 @@
 """The grading pipeline: submissions flow through the stages as plain records.
 
-    Submission -> validate -> Validated -> extract -> Extracted -> run -> Graded -> reports
+    Submission -> validate -> Validated -> extract -> Extracted -> run -> Graded -> late -> reports
 
 ``grade_student`` takes one student's submissions through every stage;
 ``grade_all`` runs it for a class, one job per student, in worker processes.
@@ -8,8 +8,8 @@ Only records cross between the grader's processes; student code never runs
 in them (the run stage's sandbox owns that).
 
 Resume: each submission's folder gets a ``.stamp.json`` last, after its
-reports, holding the sha256 of the notebook and a fingerprint of the grader's
-source. A re-run skips a submission whose stamp still matches and whose
+reports, holding the sha256 of the notebook, a fingerprint of the grader's
+source, and what decides a late penalty (the submission time and the policy). A re-run skips a submission whose stamp still matches and whose
 results.json exists, and reads its record back from results.json instead.
 """
 
@@ -26,6 +26,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from .atomic import atomic_write_text
+from .late import LatePolicy, lateness
 from .records import Graded
 from .reports import submission_folder, write_class_reports, write_submission_reports
 from .reports.results import RESULTS, read_graded
@@ -52,31 +53,44 @@ def run(extracted_list, workdir):
     return run_suites(extracted_list, workdir)
 
 
+def late(graded, policy):
+    """Stage 4: the late penalty of ``policy`` (an autograder.late.LatePolicy), from the submission's time."""
+    if graded.error is not None:
+        return graded
+    sub = graded.submission
+    return dataclasses.replace(graded, late=lateness(policy, sub.assignment, sub.timestamp, graded.raw_score))
+
+
 # The order is the data's: a notebook is read before its cells can be found, the cells are found
-# before they run, and reports are written from Graded records only. validate and extract see one
-# submission at a time; run takes all of a student's submissions at once, because it starts one
-# sandbox per student.
-STAGES = (validate, extract, run, write_submission_reports)
+# before they run, a penalty needs the score, and reports are written from Graded records only.
+# validate and extract see one submission at a time; run takes all of a student's submissions at
+# once, because it starts one sandbox per student.
+STAGES = (validate, extract, run, late, write_submission_reports)
 
 
-def grade_student(submissions, out, *, run_stage=None, fingerprint=None):
+def grade_student(submissions, out, *, run_stage=None, fingerprint=None, policy=None):
     """Grade one student's submissions and write their reports; returns a Graded per submission, in order.
 
     run_stage: the run stage to use (default ``run``); tests pass a stand-in.
     fingerprint: the grader's fingerprint (default ``grader_fingerprint()``).
+    policy: the late-penalty policy (default: none, nothing is late).
     """
     run_stage = run_stage or run
     fingerprint = fingerprint or grader_fingerprint()
+    policy = policy or LatePolicy()
     graded, stamps, todo = [None] * len(submissions), [None] * len(submissions), []
     for i, sub in enumerate(submissions):
-        stamps[i] = {"notebook_sha256": notebook_digest(sub.path), "grader": fingerprint}
+        stamps[i] = {"notebook_sha256": notebook_digest(sub.path), "grader": fingerprint,
+                     "late": [sub.timestamp, policy.key(sub.assignment)], "notes": list(sub.notes)}
         graded[i] = _resumed(sub, out, stamps[i])
         if graded[i] is None:
             todo.append(i)
     extracted = [extract(validate(submissions[i])) for i in todo]   # the notebooks are dropped here
     for i, ex, g, fault in zip(todo, extracted, *_run_safely(run_stage, extracted)):
-        if ex.problems:   # keep the extraction's notes even if the run stage did not pass them on
-            g = dataclasses.replace(g, problems=tuple(dict.fromkeys(ex.problems + tuple(g.problems))))
+        notes = submissions[i].notes + ex.problems
+        if notes:   # keep discovery's and the extraction's notes even if the run stage did not pass them on
+            g = dataclasses.replace(g, problems=tuple(dict.fromkeys(notes + tuple(g.problems))))
+        g = late(g, policy)
         folder = write_submission_reports(g, out)
         if not fault:   # a grader fault is retried by the next run, so it gets no stamp
             atomic_write_text(folder / STAMP, json.dumps(stamps[i], indent=2) + "\n")
@@ -84,12 +98,13 @@ def grade_student(submissions, out, *, run_stage=None, fingerprint=None):
     return graded
 
 
-def grade_all(submissions, out, workers=None, progress=None, *, run_stage=None, fingerprint=None):
+def grade_all(submissions, out, workers=None, progress=None, *, run_stage=None, fingerprint=None, policy=None):
     """Grade a class, one job per student; write every report; returns a Graded per submission, in order.
 
     workers: worker processes (default: one per CPU); 0 grades in this process
         (no isolation from a crashing job: for debugging).
     progress: called with the number of submissions each finished job covered.
+    policy: the late-penalty policy (autograder.late.LatePolicy; default none).
 
     The records returned are summaries: test outputs are left out (they are in
     the reports), so the parent's memory stays small whatever the class size.
@@ -109,7 +124,7 @@ def grade_all(submissions, out, workers=None, progress=None, *, run_stage=None, 
         if progress is not None:
             progress(len(subs))
 
-    args = (out, run_stage, fingerprint)
+    args = (out, run_stage, fingerprint, policy)
     if workers == 0:
         for subs in jobs.values():
             try:
@@ -213,9 +228,9 @@ def _write_faults(subs, out, reason):
     return [_slim(g) for g in graded]
 
 
-def _job(subs, out, run_stage, fingerprint):
+def _job(subs, out, run_stage, fingerprint, policy):
     """One worker job: a student's submissions, graded and reported; summaries are sent back."""
-    return [_slim(g) for g in grade_student(subs, out, run_stage=run_stage, fingerprint=fingerprint)]
+    return [_slim(g) for g in grade_student(subs, out, run_stage=run_stage, fingerprint=fingerprint, policy=policy)]
 
 
 def _slim(graded):

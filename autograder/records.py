@@ -19,6 +19,8 @@ class Submission:
     student: str
     assignment: str
     path: Path
+    timestamp: str | None = None   # when it was submitted, ISO 8601 in UTC (nbgrader's timestamp.txt), if known
+    notes: tuple = ()              # what discovery noticed (a renamed notebook, extra files, other submissions)
 
 
 @dataclass(frozen=True)
@@ -71,10 +73,21 @@ class Graded:
     problems: tuple = ()
     seconds: float = 0.0
     resumed: bool = False   # read back from up-to-date reports instead of graded again
+    late: dict | None = None   # autograder.late.Lateness as a dict, when a due date applies
+
+    @property
+    def raw_score(self):
+        """The points the tests gave, before any late penalty."""
+        return sum(o.score for o in self.outcomes)
+
+    @property
+    def penalty(self):
+        """The points taken off for lateness (0 when on time or without a due date)."""
+        return float(self.late["penalty"]) if self.late else 0.0
 
     @property
     def score(self):
-        return sum(o.score for o in self.outcomes)
+        return max(0.0, self.raw_score - self.penalty)
 
     @property
     def max_score(self):

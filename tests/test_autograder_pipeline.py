@@ -163,10 +163,13 @@ def test_validate_missing_none_or_several_notebooks(tmp_path):
     assert "No notebook (.ipynb) was found" in validate(sub(folder)).error
     put(tmp_path, "s", A02, solution(A02), name="a.ipynb")
     put(tmp_path, "s", A02, solution(A02), name="b.ipynb")
+    b = folder / "b.ipynb"
+    os.utime(b, (b.stat().st_atime, b.stat().st_mtime + 60))
     [found] = discover(tmp_path)
-    assert found.path == folder
+    assert found.path == b
     error = validate(found).error
-    assert "several notebooks (a.ipynb, b.ipynb)" in error and f"{A02}.ipynb" in error
+    assert error is None   # of several, the one saved last is graded, and the student is told
+    assert "holds 2 notebooks" in " ".join(found.notes) and "Not graded, kept: a.ipynb" in " ".join(found.notes)
 
 
 # ----------------------------------------------------------------------------- extract
@@ -323,10 +326,10 @@ def test_grades_csv_has_a_row_per_student_and_empty_cells_for_missing_work(tiny_
     pipeline.grade_all(discover(tiny_class, [A01]), out, 0, run_stage=pipeline_fakes.fake_run, fingerprint="t")
     lines = (out / "grades.csv").read_text().splitlines()
     assert lines == [
-        f"student,{A01},{A02},total",
-        "alice,2,4,6",       # 01: standardize; 02: batchnorm_forward and bn_param_count, 2 points each
-        "bob,0,0,0",         # stubs score 0; the cut-short notebook scores 0
-        "carol,2,,2",        # no 02 at all: empty
+        f"student,{A01},{A02},late penalty,total",
+        "alice,2,4,0,6",       # 01: standardize; 02: batchnorm_forward and bn_param_count, 2 points each
+        "bob,0,0,0,0",         # stubs score 0; the cut-short notebook scores 0
+        "carol,2,,0,2",        # no 02 at all: empty
     ]
 
 
@@ -356,7 +359,7 @@ def test_a_second_run_skips_up_to_date_submissions_and_regrades_a_changed_one(ti
     assert len(calls) == 4 and not any(g.resumed for g in first)
     stamp = json.loads((out / "alice" / A01 / ".stamp.json").read_text())
     assert stamp == {"notebook_sha256": pipeline.notebook_digest(tiny_class / "alice" / A01 / f"{A01}.ipynb"),
-                     "grader": "test-grader"}
+                     "grader": "test-grader", "late": [None, None], "notes": []}
 
     calls.clear()
     second = grade(tiny_class, out, run_stage=counting_run)

@@ -1,7 +1,8 @@
-"""The reports: per submission results.json and feedback.md; per class grades.csv and the summary.
+"""The reports: per submission results.json, feedback.md and feedback.html; per class grades.csv and the summary.
 
 OUT/<student>/<assignment>/results.json   Gradescope's format (results.py)
 OUT/<student>/<assignment>/feedback.md    for the student (feedback.py)
+OUT/<student>/<assignment>/feedback.html  the same as a page, with the student's code (feedback_html.py)
 OUT/grades.csv                            a row per student (grades.py)
 OUT/summary.md, OUT/summary.png           for the instructor (summary.py)
 """
@@ -9,6 +10,7 @@ OUT/summary.md, OUT/summary.png           for the instructor (summary.py)
 from pathlib import Path
 
 from .feedback import write_feedback
+from .feedback_html import write_feedback_html
 from .grades import write_grades
 from .results import write_results
 from .summary import write_summary
@@ -22,10 +24,11 @@ def submission_folder(out, submission):
 
 
 def write_submission_reports(graded, out):
-    """results.json, then feedback.md, each written atomically."""
+    """results.json, then feedback.md and feedback.html, each written atomically."""
     folder = submission_folder(out, graded.submission)
     write_results(graded, folder)
     write_feedback(graded, folder)
+    write_feedback_html(graded, folder)
     return folder
 
 

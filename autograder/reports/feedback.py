@@ -10,7 +10,7 @@ from pathlib import Path
 
 from ..atomic import atomic_write_text
 from ..records import Graded
-from .results import fmt, results_json
+from .results import fmt, late_message, results_json
 
 __all__ = ["feedback_md", "write_feedback", "FEEDBACK"]
 
@@ -23,6 +23,8 @@ def feedback_md(graded: Graded) -> str:
     sub = graded.submission
     lines = [f"# {sub.assignment}: feedback for {sub.student}", "",
              f"**Score: {fmt(doc['score'])} / {fmt(doc['extra_data']['max_score'])}**", ""]
+    if doc["extra_data"]["late"]:
+        lines += [late_message(doc["extra_data"]["late"]), ""]
     if graded.error is not None:
         lines += ["## Your notebook could not be graded", "", graded.error, ""]
     if graded.problems:

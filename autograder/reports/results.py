@@ -21,7 +21,7 @@ from pathlib import Path
 from ..atomic import atomic_write_text
 from ..records import Graded, Submission, TestOutcome
 
-__all__ = ["results_json", "write_results", "read_graded", "iter_results", "RESULTS", "fmt"]
+__all__ = ["results_json", "write_results", "read_graded", "iter_results", "late_message", "RESULTS", "fmt"]
 
 RESULTS = "results.json"
 
@@ -30,7 +30,9 @@ def results_json(graded: Graded) -> dict:
     """The results.json document of one submission, as a dict with a fixed key order."""
     failed = graded.error is not None
     tests = [_test(o, zero=failed) for o in graded.outcomes]
-    score = 0.0 if failed else _number(sum(t["score"] for t in tests))
+    raw_score = 0.0 if failed else _number(sum(t["score"] for t in tests))
+    late = None if failed else graded.late
+    score = _number(max(0.0, raw_score - float(late["penalty"]))) if late else raw_score
     max_score = _number(sum(t["max_score"] for t in tests))
     return {
         "score": score,
@@ -40,6 +42,9 @@ def results_json(graded: Graded) -> dict:
             "student": graded.submission.student,
             "assignment": graded.submission.assignment,
             "max_score": max_score,
+            "raw_score": raw_score,
+            "late": late,
+            "submitted": graded.submission.timestamp,
             "error": graded.error,
             "problems": list(graded.problems),
         },
@@ -54,9 +59,19 @@ def overall_message(graded, score, max_score):
         lines = [f"Your notebook could not be graded, so it scores 0: {graded.error}"]
     else:
         lines = [f"Score: {fmt(score)} / {fmt(max_score)} ({passed} of {len(graded.outcomes)} tests passed)."]
+        if graded.late:
+            lines.append(late_message(graded.late))
     if graded.problems:
         lines += ["", "Problems found in the notebook:"] + [f"- {p}" for p in graded.problems]
     return "\n".join(lines)
+
+
+def late_message(late):
+    """One line on a late submission: when, how late, and what it cost."""
+    days = int(late["days_late"])
+    return (f"Late: submitted {late['submitted']}, due {late['due']}; {days} day{'s' if days != 1 else ''} late, "
+            f"-{fmt(late['percent'])}% = -{fmt(late['penalty'])} points "
+            f"(before the penalty: {fmt(late['raw_score'])}).")
 
 
 def write_results(graded: Graded, folder) -> Path:
@@ -84,7 +99,7 @@ def read_graded(path, submission=None) -> Graded:
         )
         for t in doc.get("tests", []))
     return Graded(submission, outcomes=outcomes, error=extra.get("error"), problems=tuple(extra.get("problems", ())),
-                  seconds=float(doc.get("execution_time", 0.0)))
+                  seconds=float(doc.get("execution_time", 0.0)), late=extra.get("late"))
 
 
 def iter_results(out):

@@ -12,7 +12,7 @@ from course_lib.exercises import exercises_of
 
 from ..records import Extracted, Validated
 
-__all__ = ["extract", "BY_HAND_STEPS", "exercise_ids"]
+__all__ = ["extract", "BY_HAND_STEPS", "exercise_ids", "grade_id_of", "cell_source"]
 
 # Notebook 03's hand-entered arrays: grade_id by_hand_<step> assigns <step>_by_hand.
 # The steps of course_lib.checks.by_hand.STEPS (not imported: it pulls in numpy and the checks).
@@ -33,11 +33,11 @@ def extract(validated: Validated) -> Extracted:
     submission = validated.submission
     if validated.error is not None:
         return Extracted(submission, error=validated.error)
-    code_cells = [_source(c) for c in validated.nb["cells"] if c.get("cell_type") == "code"]
+    code_cells = [cell_source(c) for c in validated.nb["cells"] if c.get("cell_type") == "code"]
     by_id = {}
     for cell in validated.nb["cells"]:
         if cell.get("cell_type") == "code":
-            by_id.setdefault(_grade_id(cell), []).append(_source(cell))
+            by_id.setdefault(grade_id_of(cell), []).append(cell_source(cell))
     cells, problems = {}, []
     for grade_id in exercise_ids(submission.assignment):
         source, problem = _find(grade_id, by_id.get(grade_id, []), code_cells)
@@ -91,15 +91,17 @@ def _defined_instead(source, instead):
     return f" (it defines {', '.join(names)} instead)" if names else ""
 
 
-def _grade_id(cell):
+def grade_id_of(cell):
+    """A cell's nbgrader grade_id, or None (tolerant of any metadata a notebook may hold)."""
     meta = cell.get("metadata")
     nbgrader = meta.get("nbgrader") if isinstance(meta, dict) else None
     return nbgrader.get("grade_id") if isinstance(nbgrader, dict) else None
 
 
-def _source(cell):
+def cell_source(cell):
+    """A cell's source as one string, whether stored as a string or a list of lines."""
     source = cell.get("source", "")
-    return "".join(source) if isinstance(source, list) else source
+    return "".join(map(str, source)) if isinstance(source, list) else str(source)
 
 
 _MAGIC = re.compile(r"^[ \t]*[%!]")

@@ -1,0 +1,251 @@
+"""Graded -> feedback.html, the student's report as one self-contained page.
+
+The numbers and messages are those of results.json (the same as feedback.md).
+The only other thing shown is the student's own work, read back from the
+submitted notebook: each exercise cell beside its tests, and the written
+answers. The notebook's test cells are never read, and hidden test code never
+reaches a TestOutcome, so neither can reach this page.
+
+The page has its CSS inline, no JavaScript and no external resource; its
+Content-Security-Policy forbids scripts and every load, a second line of defence.
+Every piece of text the student controls is escaped: their code, the test
+outputs (which may quote it), their id, the notebook's problems.
+"""
+
+import html
+import json
+from pathlib import Path
+
+from ..atomic import atomic_write_text
+from ..records import Graded, Validated
+from ..stages.extract import BY_HAND_STEPS, cell_source, extract, grade_id_of
+from ..stages.validate import MAX_BYTES
+from .results import fmt, results_json
+
+__all__ = ["feedback_html", "write_feedback_html", "FEEDBACK_HTML"]
+
+FEEDBACK_HTML = "feedback.html"
+UNANSWERED = "YOUR ANSWER HERE"   # nbgrader's placeholder in a released answer cell
+
+_CSS = """
+body { margin: 0; font: 16px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #1f2328;
+       background: #fff; }
+main { max-width: 52rem; margin: 0 auto; padding: 1rem; }
+h1 { font-size: 1.5rem; margin: 0 0 .5rem; overflow-wrap: anywhere; }
+h2 { font-size: 1.2rem; margin: 2rem 0 .5rem; border-bottom: 1px solid #d0d7de; padding-bottom: .25rem;
+     overflow-wrap: anywhere; }
+h3 { font-size: 1rem; margin: 1rem 0 .25rem; }
+.score { font-size: 1.25rem; margin: .25rem 0; }
+.late { border-left: 4px solid #bf8700; background: #fff8c5; padding: .5rem .75rem; margin: .5rem 0; }
+.error { border-left: 4px solid #cf222e; background: #ffebe9; padding: .5rem .75rem; margin: .5rem 0; }
+.late p, .error p { margin: .25rem 0; }
+.points { font-weight: normal; color: #57606a; white-space: nowrap; }
+nav ul, ul.tests { list-style: none; padding: 0; }
+nav li { display: flex; justify-content: space-between; gap: 1rem; border-bottom: 1px dotted #d0d7de; }
+nav a { overflow-wrap: anywhere; }
+ul.tests li { margin: .5rem 0; }
+.mark { font-weight: bold; }
+.passed .mark { color: #1a7f37; }
+.failed .mark { color: #cf222e; }
+pre { background: #f6f8fa; border: 1px solid #d0d7de; border-radius: 6px; padding: .5rem .75rem;
+      margin: .25rem 0; font: 14px/1.45 ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; }
+pre.code { overflow-x: auto; white-space: pre; }
+pre.output, pre.answer, .problem { white-space: pre-wrap; overflow-wrap: anywhere; }
+.note { color: #57606a; font-style: italic; }
+.instructor { color: #8250df; font-weight: normal; font-size: .9rem; }
+summary { cursor: pointer; color: #57606a; }
+"""
+
+
+def feedback_html(graded: Graded) -> str:
+    """The feedback of one submission, as a complete HTML page."""
+    doc = results_json(graded)   # the same numbers as results.json, zeroed the same way on an error
+    extra = doc["extra_data"]
+    sub = graded.submission
+    title = f"{sub.assignment}: feedback for {sub.student}"
+    nb = _notebook(sub.path)
+    cells = _exercise_cells(sub, nb)
+    groups = _by_exercise(doc["tests"])
+    parts = [f"<h1>{_e(title)}</h1>", _score(doc)]
+    if graded.error is not None:
+        parts.append(f'<div class="error"><p><strong>Your notebook could not be graded.</strong></p>'
+                     f'<p class="problem">{_e(graded.error)}</p></div>')
+    parts += _listing("Problems found in the notebook", extra.get("problems") or [])
+    parts += _listing("Notes on your submission", [n for n in sub.notes if n not in (extra.get("problems") or [])])
+    if len(groups) > 1:
+        parts.append("<nav><ul>" + "".join(
+            f'<li><a href="#exercise-{i}">{_e(exercise)}</a>{_points(tests)}</li>'
+            for i, (exercise, tests) in enumerate(groups, 1)) + "</ul></nav>")
+    if nb is None:
+        parts.append(f'<p class="note">Your code is not shown here: the notebook ({_e(Path(sub.path).name)}) '
+                     "could not be read.</p>")
+    for i, (exercise, tests) in enumerate(groups, 1):
+        parts.append(f'<section id="exercise-{i}"><h2>{_e(exercise)} {_points(tests)}</h2>')
+        if nb is not None:
+            parts += _code(exercise, cells)
+        parts.append(_tests(exercise, tests, shown_outputs=graded.error is None))
+        parts.append("</section>")
+    if nb is not None:
+        parts += _answers(nb)
+    return _page(title, "\n".join(parts))
+
+
+def write_feedback_html(graded: Graded, folder) -> Path:
+    """Write ``folder/feedback.html`` atomically; returns its path."""
+    path = Path(folder) / FEEDBACK_HTML
+    atomic_write_text(path, feedback_html(graded))
+    return path
+
+
+def _page(title, body):
+    return f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
+<title>{_e(title)}</title>
+<style>{_CSS}{_code_css()}
+</style>
+</head>
+<body>
+<main>
+{body}
+</main>
+</body>
+</html>
+"""
+
+
+def _score(doc):
+    """The score; for a late submission, the tests' points, the penalty and the final score."""
+    extra = doc["extra_data"]
+    top = fmt(extra["max_score"])
+    passed = sum(t["status"] == "passed" for t in doc["tests"])
+    tally = f'<p>{passed} of {len(doc["tests"])} tests passed.</p>' if doc["tests"] else ""
+    late = extra.get("late")
+    if not late:
+        return f'<p class="score">Score: <strong>{fmt(doc["score"])} / {top}</strong></p>{tally}'
+    raw = extra.get("raw_score")
+    raw = sum(t["score"] for t in doc["tests"]) if raw is None else raw
+    days = int(late.get("days_late", 0))
+    return (f'<div class="late"><p>Points from the tests: {fmt(raw)} / {top}</p>'
+            f'<p>Late: submitted {_e(late.get("submitted", "?"))}, due {_e(late.get("due", "?"))}: '
+            f'{days} day{"" if days == 1 else "s"} late, '
+            f'\u2212{fmt(late.get("percent", 0))}% = \u2212{fmt(late.get("penalty", 0))} points</p></div>'
+            f'<p class="score">Final score: <strong>{fmt(doc["score"])} / {top}</strong></p>{tally}')
+
+
+def _listing(heading, items):
+    if not items:
+        return []
+    return [f"<h2>{_e(heading)}</h2>", "<ul>" + "".join(f'<li class="problem">{_e(p)}</li>' for p in items) + "</ul>"]
+
+
+def _points(tests):
+    return (f'<span class="points">{fmt(sum(t["score"] for t in tests))} / '
+            f'{fmt(sum(t["max_score"] for t in tests))}</span>')
+
+
+def _tests(exercise, tests, shown_outputs):
+    """Each test with its mark and points, and its output once (a repeat says so)."""
+    items, seen = [], set()
+    for t in tests:
+        title = t["name"].removeprefix(f"{exercise}: ")
+        status, mark = ("passed", "✔") if t["status"] == "passed" else ("failed", "✘")
+        item = (f'<li class="{status}"><span class="mark">{mark}</span> '
+                f'{_e(title)} <span class="points">({fmt(t["score"])} / {fmt(t["max_score"])})</span>')
+        output = t["output"].strip()
+        if shown_outputs and output in seen:
+            item += '<div class="note">Same message as above.</div>'
+        elif shown_outputs and output:
+            seen.add(output)
+            item += f'<pre class="output">{_e(output)}</pre>'
+        items.append(item + "</li>")
+    return '<h3>Tests</h3><ul class="tests">' + "".join(items) + "</ul>"
+
+
+def _code(exercise, cells):
+    """The student's cell(s) for an exercise: its own, or notebook 03's by_hand_<step> cells."""
+    ids = [f"by_hand_{step}" for step in BY_HAND_STEPS] if exercise == "by_hand" else [exercise]
+    parts = []
+    for grade_id in ids:
+        source = cells.get(grade_id)
+        label = "Your code" if len(ids) == 1 else f"Your code: {grade_id}"
+        if source is None:
+            parts.append(f'<p class="note">{_e(label)}: no cell {_e(grade_id)} was found in your notebook.</p>')
+        else:
+            parts.append(f"<details open><summary>{_e(label)}</summary>{_highlight(source)}</details>")
+    return parts
+
+
+def _answers(nb):
+    """The written answers (markdown cells answer_*): shown as written, graded by hand."""
+    answers = []
+    for cell in nb["cells"]:
+        grade_id = grade_id_of(cell)
+        if cell.get("cell_type") == "markdown" and isinstance(grade_id, str) and grade_id.startswith("answer_"):
+            text = cell_source(cell).strip()
+            answers.append((grade_id, "" if text == UNANSWERED else text))
+    if not answers:
+        return []
+    parts = ['<section><h2>Written answers <span class="instructor">graded by your instructor</span></h2>']
+    for grade_id, text in answers:
+        parts.append(f"<h3>{_e(grade_id)}</h3>")
+        parts.append(f'<pre class="answer">{_e(text)}</pre>' if text else '<p class="note">No answer written.</p>')
+    return parts + ["</section>"]
+
+
+def _notebook(path):
+    """The submitted notebook as a dict, or None: this page must never fail because of the notebook."""
+    try:
+        path = Path(path)
+        if not path.is_file() or path.stat().st_size > MAX_BYTES:
+            return None
+        nb = json.loads(path.read_bytes().decode("utf-8-sig"))
+    except Exception:   # unreadable, not UTF-8, not JSON, nested too deep: all mean "not shown"
+        return None
+    if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
+        return None
+    nb["cells"] = [c for c in nb["cells"] if isinstance(c, dict)]
+    return nb
+
+
+def _exercise_cells(submission, nb):
+    """grade_id -> the code that was graded, found as the extract stage finds it; {} if it cannot be."""
+    if nb is None:
+        return {}
+    try:
+        return extract(Validated(submission, nb=nb)).cells
+    except Exception:   # a cell malformed past what validation would have let through
+        return {}
+
+
+def _by_exercise(tests):
+    """[(exercise, its tests)] in the order of the tests, which is the notebook's."""
+    groups = {}
+    for t in tests:
+        groups.setdefault(t["extra_data"]["exercise"], []).append(t)
+    return list(groups.items())
+
+
+
+
+def _highlight(source):
+    # imported on first use: the parent process of a class run imports the reports but seldom writes one
+    from pygments import highlight
+    from pygments.formatters import HtmlFormatter
+    from pygments.lexers import PythonLexer
+
+    code = highlight(source, PythonLexer(), HtmlFormatter(nowrap=True)).rstrip("\n")
+    return f'<pre class="code"><code>{code}</code></pre>'
+
+
+def _code_css():
+    from pygments.formatters import HtmlFormatter
+
+    return "".join("\n" + rule.split(" /*")[0] for rule in HtmlFormatter().get_token_style_defs(".code"))
+
+
+def _e(text):
+    return html.escape(str(text), quote=True)

@@ -4,7 +4,7 @@
 same API for testing suites, without the boundary.
 """
 
-from .client import Limits, Sandbox, fast_tmp
+from .client import USER_ENV, Limits, Sandbox, SandboxSetupError, fast_tmp, sandbox_user
 from .errors import KINDS, StudentError
 
-__all__ = ["Sandbox", "Limits", "StudentError", "KINDS", "fast_tmp"]
+__all__ = ["Sandbox", "Limits", "StudentError", "SandboxSetupError", "KINDS", "fast_tmp", "sandbox_user", "USER_ENV"]

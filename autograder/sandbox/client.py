@@ -3,7 +3,10 @@
 ``Sandbox(cells)`` runs a student's exercise cells (grade_id -> source) in a
 child process with limits on CPU time, memory, file size and wall time, no
 network where the system allows it (``unshare -n``), and the audit policy of
-``policy.py``. ``call(name, *args)`` sends arguments as JSON and ``.npy``
+``policy.py``. With ``Limits.user`` (or ``AUTOGRADER_SANDBOX_USER``) set and the
+grader running as root, the child runs as that user: the operating system then
+keeps it out of whatever that user may not read or write, including what the
+audit hook cannot see. ``call(name, *args)`` sends arguments as JSON and ``.npy``
 files and reads the answer back without pickle. When the child dies or
 hangs, that call fails with a StudentError and the next call starts a fresh
 child: one broken exercise never takes the others down.
@@ -11,6 +14,7 @@ child: one broken exercise never takes the others down.
 
 import json
 import os
+import pwd
 import select
 import shutil
 import signal
@@ -30,7 +34,7 @@ from course_lib.history import History
 from . import wire
 from .errors import StudentError
 
-__all__ = ["Limits", "Sandbox", "fast_tmp"]
+__all__ = ["Limits", "Sandbox", "SandboxSetupError", "fast_tmp", "sandbox_user", "USER_ENV"]
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
@@ -40,6 +44,7 @@ COURSE_LIB_SHIM = {
     "__init__.py": '"""The part of course_lib that student code may import inside the grader\'s sandbox."""\n',
     "train.py": "from .history import History\n\n__all__ = ['History']\n",
 }
+USER_ENV = "AUTOGRADER_SANDBOX_USER"
 
 
 @dataclass(frozen=True)
@@ -50,6 +55,37 @@ class Limits:
     memory_bytes: int = 2 << 30     # address space
     file_bytes: int = 64 << 20      # any file the child writes, its output logs included
     output_chars: int = 2000        # of the student's output kept for feedback
+    user: str | None = None         # the account the child runs as (None: $AUTOGRADER_SANDBOX_USER, else the grader's)
+
+
+class SandboxSetupError(RuntimeError):
+    """The sandbox cannot start as configured: a fault of the grader's setup, never of the student's code."""
+
+
+def sandbox_user(limits):
+    """The account the child runs as, or None for the grader's own: ``limits.user``, else $AUTOGRADER_SANDBOX_USER."""
+    name = limits.user if limits.user is not None else os.environ.get(USER_ENV, "")
+    return name.strip() or None
+
+
+def _account(name):
+    """(uid, gid) of the user ``name``, who the grader must be able to become."""
+    try:
+        entry = pwd.getpwnam(name)
+    except KeyError:
+        raise SandboxSetupError(f"the sandbox user {name!r} does not exist on this system") from None
+    if entry.pw_uid != os.geteuid() and os.geteuid() != 0:
+        raise SandboxSetupError(
+            f"the sandbox can run student code as {name!r} only when the grader runs as root "
+            f"(it runs as uid {os.geteuid()}); unset {USER_ENV} or run the grader as root")
+    return entry.pw_uid, entry.pw_gid
+
+
+def _works(command, **popen):
+    try:
+        return subprocess.run(command, capture_output=True, timeout=10, cwd="/", **popen).returncode == 0
+    except (OSError, subprocess.SubprocessError):
+        return False
 
 
 @lru_cache(maxsize=1)
@@ -57,12 +93,39 @@ def _network_prefix():
     """['unshare', '-n', '--'] when this system lets us cut the network that way, else []."""
     exe = shutil.which("unshare")
     for prefix in ([exe, "-n", "--"], [exe, "-rn", "--"]) if exe else ():
-        try:
-            if subprocess.run(prefix + ["true"], capture_output=True, timeout=10).returncode == 0:
-                return prefix
-        except (OSError, subprocess.SubprocessError):
-            pass
+        if _works(prefix + ["true"]):
+            return prefix
     return []
+
+
+@lru_cache(maxsize=None)
+def _launch(user):
+    """How the child is started: (command prefix, Popen keywords, (uid, gid) or None).
+
+    As another user, root's ``unshare -n`` leaves the network first and becomes
+    the user after (the user could not leave it alone); where unshare cannot,
+    Popen becomes the user and the network stays. Either way, with no
+    supplementary groups. The user must be able to run this Python and import
+    numpy, which is checked once here, so that a bad setup is one clear error
+    instead of a crash per student.
+    """
+    if user is None:
+        return _network_prefix(), {}, None
+    uid, gid = _account(user)
+    if uid == os.geteuid():
+        return _network_prefix(), {}, None
+    exe = shutil.which("unshare")
+    prefix, popen = [], {"user": uid, "group": gid, "extra_groups": []}
+    if exe and _works([exe, "-n", f"--setgid={gid}", f"--setuid={uid}", "--", "true"]):
+        prefix, popen = [exe, "-n", f"--setgid={gid}", f"--setuid={uid}", "--"], {}
+    probe = f"import sys; sys.path.extend({_site_dirs()!r}); import numpy"
+    done = subprocess.run(prefix + [sys.executable, "-I", "-S", "-c", probe], capture_output=True, text=True,
+                          timeout=120, cwd="/", **popen)
+    if done.returncode != 0:
+        why = (done.stderr.strip().splitlines() or [f"exit status {done.returncode}"])[-1]
+        raise SandboxSetupError(f"the sandbox user {user!r} cannot run {sys.executable} with numpy: {why}; "
+                                "that Python and its packages must be readable by every user")
+    return prefix, popen, (uid, gid)
 
 
 @lru_cache(maxsize=1)
@@ -118,9 +181,18 @@ class Sandbox:
     """A student's cells in a child process. Use as a context manager, or call ``close()``."""
 
     def __init__(self, cells, *, limits=Limits(), root=None):
+        """root: the folder to work in (default /dev/shm when usable). When the child runs as
+        another user, its folder must be reachable by that user, so it goes to /dev/shm or the
+        system's temporary folder instead.
+        """
         self.cells = dict(cells)
         self.limits = limits
+        self._prefix, self._popen, self._owner = _launch(sandbox_user(limits))
+        if self._owner is not None:
+            root = fast_tmp() or tempfile.gettempdir()
         self._root = Path(tempfile.mkdtemp(prefix="bn-sandbox-", dir=root or fast_tmp()))
+        if self._owner is not None:
+            self._root.chmod(0o711)   # the child may pass through, not list or write
         self._proc = None
         self._next_id = 0
         self.load_errors = {}   # grade_id -> what the cell raised, or how it stopped the child
@@ -138,14 +210,23 @@ class Sandbox:
             shutil.copyfile(REPO / "course_lib" / name, lib / "course_lib" / name)
         for name, text in COURSE_LIB_SHIM.items():
             (lib / "course_lib" / name).write_text(text)
+        if self._owner is not None:   # readable by the child whatever the umask, writable by the grader only
+            for path in (lib, *lib.rglob("*")):
+                path.chmod(0o755 if path.is_dir() else 0o644)
         return lib
+
+    def _give(self, path):
+        """Make ``path`` the child's: its working folder and the inputs it may change in place."""
+        if self._owner is not None:
+            os.chown(path, *self._owner)
 
     def _start(self):
         lib = self._root / "lib"
         if not lib.exists():
             lib = self._prepare()
         work = self._root / f"work{self.starts}"
-        work.mkdir()
+        work.mkdir(mode=0o700)
+        self._give(work)
         self.starts += 1
         req_r, req_w = os.pipe()
         resp_r, resp_w = os.pipe()
@@ -153,14 +234,15 @@ class Sandbox:
                   "resp_fd": resp_w, "read_dirs": _read_dirs() + [str(lib)], "deny_dirs": _deny_dirs()}
         config_path = self._root / "config.json"
         config_path.write_text(json.dumps(config))
+        config_path.chmod(0o644)
         env = {"PATH": "/usr/bin:/bin", "HOME": str(work), "PYTHONHASHSEED": "0", "MPLBACKEND": "Agg",
                **{k: "1" for k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")}}
         log = open(self._root / "output.log", "ab")
         try:
             self._proc = subprocess.Popen(
-                _network_prefix() + [sys.executable, "-I", "-S", str(lib / "child.py"), str(config_path)],
+                self._prefix + [sys.executable, "-I", "-S", str(lib / "child.py"), str(config_path)],
                 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, cwd=work, env=env,
-                pass_fds=(req_r, resp_w), preexec_fn=_limit(self.limits), close_fds=True)
+                pass_fds=(req_r, resp_w), preexec_fn=_limit(self.limits), close_fds=True, **self._popen)
         finally:
             log.close()
             os.close(req_r)
@@ -274,6 +356,8 @@ class Sandbox:
             enc_kwargs = wire.encode(dict(kwargs or {}), str(self._work), prefix + "k")
         except wire.WireError as err:
             raise TypeError(f"the grader cannot send {err}") from None
+        for file in _files(enc_args) + _files(enc_kwargs):   # the child opens its inputs read-write
+            self._give(self._work / file)
         try:
             answer = self._exchange({"op": op, "name": name, "cell": cell, "args": enc_args, "kwargs": enc_kwargs},
                                     self.limits.call_seconds)
@@ -318,6 +402,16 @@ def _cell_of(name):
     if name.endswith("_by_hand"):
         return "by_hand_" + name[: -len("_by_hand")]
     return name
+
+
+def _files(encoded):
+    """The .npy file names in a value encoded by ``wire.encode``."""
+    if isinstance(encoded, dict):
+        own = [encoded["file"]] if encoded.get("t") == "array" else []
+        return own + [f for v in encoded.values() for f in _files(v)]
+    if isinstance(encoded, (list, tuple)):
+        return [f for v in encoded for f in _files(v)]
+    return []
 
 
 def _detach(value):

@@ -53,7 +53,7 @@ def grade_examples(out):
     print("tries to cheat (patches numpy, reads the reference, kills the grader, hangs it).\n", flush=True)
     cmd = [sys.executable, "-m", "autograder", "grade", str(submitted), "--out", str(out), "--workers", "2", "--quiet"]
     status = subprocess.run(cmd, cwd=ROOT).returncode
-    print(f"\nEach student's results.json (Gradescope's format) and feedback.md are in {out.relative_to(ROOT)}/<student>/"
+    print(f"\nEach student's results.json (Gradescope's format), feedback.md and feedback.html are in {out.relative_to(ROOT)}/<student>/"
           "<assignment>/;\nthe class's grades.csv, summary.md and summary.png beside them.")
     return status
 

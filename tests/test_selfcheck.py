@@ -10,7 +10,6 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -150,10 +149,8 @@ def test_a_name_error_names_the_line_and_shows_it(tmp_path, capsys):
 def test_an_endless_loop_is_stopped_and_the_report_still_printed(tmp_path, capsys):
     path = student(tmp_path, WALKTHROUGH, {**CELLS, "by_hand_var": "while True:\n    pass\n"})
 
-    start = time.monotonic()
     status, lines, _ = check(capsys, path, "--timeout", 3)
 
-    assert time.monotonic() - start < 20
     assert status == 1
     assert line_of(lines, "z_by_hand").startswith("\u2714")
     assert line_of(lines, "mu_by_hand").startswith("\u2714")

@@ -22,7 +22,6 @@ would. Everything is written in this one process: SQLite takes one writer.
 """
 
 import contextlib
-import json
 import os
 import shutil
 import subprocess
@@ -186,9 +185,8 @@ def _lay_out(root, out, graded, db_url):
             import nbformat
 
             nbformat.write(nb, str(autograded / f"{sub.assignment}.ipynb"))
-        for name in (TIMESTAMP,):
-            if (folder / name).is_file():
-                shutil.copyfile(folder / name, autograded / name)
+        if (folder / TIMESTAMP).is_file():
+            shutil.copyfile(folder / TIMESTAMP, autograded / TIMESTAMP)
     html = out / sub.student / sub.assignment / "feedback.html"
     if html.is_file() and (folder / SECRET).is_file() and (folder / TIMESTAMP).is_file():
         feedback = root / "feedback" / sub.student / sub.assignment
@@ -206,5 +204,4 @@ def _restored(path, assignment, db_url):
     nb = nbformat.reads(path.read_bytes().decode("utf-8-sig"), as_version=4)
     resources = {"nbgrader": {"db_url": db_url, "assignment": assignment, "notebook": assignment}}
     nb, _ = OverwriteCells(add_missing_cells=True).preprocess(nb, resources)
-    json.dumps(nb)   # must still be plain JSON
     return nb

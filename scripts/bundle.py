@@ -208,10 +208,15 @@ def main(argv=None):
                         help="the released notebooks (default: notebooks/)")
     parser.add_argument("--out", default=str(ROOT / "build"), help="where the bundle goes (default: build/)")
     args = parser.parse_args(argv)
+    return build_and_report(args.out, args.notebooks)
+
+
+def build_and_report(out, notebooks):
+    """Build the bundle and say where it went, or why not; returns an exit status."""
     try:
-        bundle = build_bundle(args.out, args.notebooks)
+        bundle = build_bundle(out, notebooks)
     except BundleError as err:
-        print(f"bundle failed: {err}", file=sys.stderr)
+        print(f"student bundle failed: {err}", file=sys.stderr)
         return 1
     print(f"bundled {bundle.files} files into {bundle.folder} and {bundle.archive}")
     return 0

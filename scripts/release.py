@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 from course_lib.exercises import ASSIGNMENTS  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "scripts"))
-from bundle import BundleError, build_bundle  # noqa: E402
+from bundle import build_and_report  # noqa: E402
 
 
 class ReleaseError(RuntimeError):
@@ -89,13 +89,7 @@ def main(argv=None):
         bundle_into = ROOT / "build"
     if bundle_into is None or args.no_bundle:
         return 0
-    try:
-        bundle = build_bundle(bundle_into, args.into)
-    except BundleError as err:
-        print(f"student bundle failed: {err}", file=sys.stderr)
-        return 1
-    print(f"bundled {bundle.files} files into {bundle.folder} and {bundle.archive}")
-    return 0
+    return build_and_report(bundle_into, args.into)
 
 
 if __name__ == "__main__":

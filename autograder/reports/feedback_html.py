@@ -13,13 +13,12 @@ outputs (which may quote it), their id, the notebook's problems.
 """
 
 import html
-import json
 from pathlib import Path
 
 from ..atomic import atomic_write_text
-from ..records import Graded, Validated
+from ..records import Graded
 from ..stages.extract import BY_HAND_STEPS, cell_source, extract, grade_id_of
-from ..stages.validate import MAX_BYTES
+from ..stages.validate import validate
 from .results import fmt, results_json
 
 __all__ = ["feedback_html", "write_feedback_html", "FEEDBACK_HTML"]
@@ -63,8 +62,7 @@ def feedback_html(graded: Graded) -> str:
     extra = doc["extra_data"]
     sub = graded.submission
     title = f"{sub.assignment}: feedback for {sub.student}"
-    nb = _notebook(sub.path)
-    cells = _exercise_cells(sub, nb)
+    nb, cells = _graded_cells(sub)
     groups = _by_exercise(doc["tests"])
     parts = [f"<h1>{_e(title)}</h1>", _score(doc)]
     if graded.error is not None:
@@ -196,29 +194,16 @@ def _answers(nb):
     return parts + ["</section>"]
 
 
-def _notebook(path):
-    """The submitted notebook as a dict, or None: this page must never fail because of the notebook."""
+def _graded_cells(submission):
+    """(the notebook as a dict, grade_id -> the code that was graded), read by the grader's own
+    validate and extract stages; (None, {}) when it cannot be read: this page never fails on a notebook."""
     try:
-        path = Path(path)
-        if not path.is_file() or path.stat().st_size > MAX_BYTES:
-            return None
-        nb = json.loads(path.read_bytes().decode("utf-8-sig"))
-    except Exception:   # unreadable, not UTF-8, not JSON, nested too deep: all mean "not shown"
-        return None
-    if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
-        return None
-    nb["cells"] = [c for c in nb["cells"] if isinstance(c, dict)]
-    return nb
-
-
-def _exercise_cells(submission, nb):
-    """grade_id -> the code that was graded, found as the extract stage finds it; {} if it cannot be."""
-    if nb is None:
-        return {}
-    try:
-        return extract(Validated(submission, nb=nb)).cells
-    except Exception:   # a cell malformed past what validation would have let through
-        return {}
+        validated = validate(submission)
+        if validated.error is not None:
+            return None, {}
+        return validated.nb, extract(validated).cells
+    except Exception:
+        return None, {}
 
 
 def _by_exercise(tests):

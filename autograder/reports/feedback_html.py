@@ -10,21 +10,30 @@ The page has its CSS inline, no JavaScript and no external resource; its
 Content-Security-Policy forbids scripts and every load, a second line of defence.
 Every piece of text the student controls is escaped: their code, the test
 outputs (which may quote it), their id, the notebook's problems.
+
+Every piece is also cut to the limits of ``limits``: the code shown of a
+cell and of the whole page, and the code coloured (beyond its size or time
+budget, code is shown as plain text). The page is kept under
+FEEDBACK_HTML_BYTES, and says where it was cut.
 """
 
 import html
+import io
+import time
 from pathlib import Path
 
 from ..atomic import atomic_write_text
 from ..records import Graded
 from ..stages.extract import BY_HAND_STEPS, cell_source, extract, grade_id_of
 from ..stages.validate import validate
-from .results import fmt, results_json
+from .limits import FEEDBACK_HTML_BYTES, HIGHLIGHT_SECONDS, NAME_CHARS, Caps, cut, cut_list, fit
+from .results import NO_ISOLATION, fmt, results_json, shortened_notice
 
-__all__ = ["feedback_html", "write_feedback_html", "FEEDBACK_HTML"]
+__all__ = ["feedback_html", "write_feedback_html", "FEEDBACK_HTML", "CODE_CUT"]
 
 FEEDBACK_HTML = "feedback.html"
 UNANSWERED = "YOUR ANSWER HERE"   # nbgrader's placeholder in a released answer cell
+CODE_CUT = "more characters of this cell are not shown"   # the note where a cell's code is cut
 
 _CSS = """
 body { margin: 0; font: 16px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #1f2328;
@@ -57,34 +66,43 @@ summary { cursor: pointer; color: #57606a; }
 
 
 def feedback_html(graded: Graded) -> str:
-    """The feedback of one submission, as a complete HTML page."""
-    doc = results_json(graded)   # the same numbers as results.json, zeroed the same way on an error
+    """The feedback of one submission, as a complete HTML page of at most FEEDBACK_HTML_BYTES."""
+    nb, cells = _graded_cells(graded.submission)
+    return fit(lambda limits: _html(graded, nb, cells, limits), FEEDBACK_HTML_BYTES)
+
+
+def _html(graded, nb, cells, limits: Caps):
+    doc = results_json(graded, limits)   # the same numbers as results.json, zeroed the same way on an error
     extra = doc["extra_data"]
     sub = graded.submission
-    title = f"{sub.assignment}: feedback for {sub.student}"
-    nb, cells = _graded_cells(sub)
+    title = f"{extra['assignment']}: feedback for {extra['student']}"
     groups = _by_exercise(doc["tests"])
-    parts = [f"<h1>{_e(title)}</h1>", _score(doc)]
-    if graded.error is not None:
+    budget = _Budget(limits)
+    parts = [f"<h1>{_e(title)}</h1>"]
+    if limits.shortened:
+        parts.append(f'<p class="note">{_e(shortened_notice(FEEDBACK_HTML_BYTES))}</p>')
+    parts.append(_score(doc))
+    if extra["error"] is not None:
         parts.append(f'<div class="error"><p><strong>Your notebook could not be graded.</strong></p>'
-                     f'<p class="problem">{_e(graded.error)}</p></div>')
-    parts += _listing("Problems found in the notebook", extra.get("problems") or [])
-    parts += _listing("Notes on your submission", [n for n in sub.notes if n not in (extra.get("problems") or [])])
+                     f'<p class="problem">{_e(extra["error"])}</p></div>')
+    parts += _listing("Problems found in the notebook", extra["problems"])
+    notes = [n for n in sub.notes if n not in set(graded.problems)]
+    parts += _listing("Notes on your submission", cut_list(notes, limits.problems, limits.problem))
     if len(groups) > 1:
         parts.append("<nav><ul>" + "".join(
             f'<li><a href="#exercise-{i}">{_e(exercise)}</a>{_points(tests)}</li>'
             for i, (exercise, tests) in enumerate(groups, 1)) + "</ul></nav>")
     if nb is None:
-        parts.append(f'<p class="note">Your code is not shown here: the notebook ({_e(Path(sub.path).name)}) '
-                     "could not be read.</p>")
+        parts.append(f'<p class="note">Your code is not shown here: the notebook '
+                     f'({_e(cut(Path(sub.path).name, NAME_CHARS))}) could not be read.</p>')
     for i, (exercise, tests) in enumerate(groups, 1):
         parts.append(f'<section id="exercise-{i}"><h2>{_e(exercise)} {_points(tests)}</h2>')
         if nb is not None:
-            parts += _code(exercise, cells)
-        parts.append(_tests(exercise, tests, shown_outputs=graded.error is None))
+            parts += _code(exercise, cells, budget)
+        parts.append(_tests(exercise, tests, shown_outputs=extra["error"] is None))
         parts.append("</section>")
     if nb is not None:
-        parts += _answers(nb)
+        parts += _answers(nb, budget)
     return _page(title, "\n".join(parts))
 
 
@@ -122,14 +140,17 @@ def _score(doc):
     passed = sum(t["status"] == "passed" for t in doc["tests"])
     tally = f'<p>{passed} of {len(doc["tests"])} tests passed.</p>' if doc["tests"] else ""
     late = extra.get("late")
+    bare = f'<div class="late"><p>{_e(NO_ISOLATION)}</p></div>' if extra.get("isolation") == "none" else ""
     if not late:
-        return f'<p class="score">Score: <strong>{fmt(doc["score"])} / {top}</strong></p>{tally}'
+        return f'{bare}<p class="score">Score: <strong>{fmt(doc["score"])} / {top}</strong></p>{tally}'
     raw = extra.get("raw_score")
     raw = sum(t["score"] for t in doc["tests"]) if raw is None else raw
     days = int(late.get("days_late", 0))
-    return (f'<div class="late"><p>Points from the tests: {fmt(raw)} / {top}</p>'
-            f'<p>Late: submitted {_e(late.get("submitted", "?"))}, due {_e(late.get("due", "?"))}: '
-            f'{days} day{"" if days == 1 else "s"} late, '
+    when = (_e(late.get("message", "")) if late.get("status") == "unknown time" else
+            f'submitted {_e(late.get("submitted", "?"))}, due {_e(late.get("due", "?"))}: '
+            f'{days} day{"" if days == 1 else "s"} late')
+    return (f'{bare}<div class="late"><p>Points from the tests: {fmt(raw)} / {top}</p>'
+            f'<p>Late: {when}, '
             f'\u2212{fmt(late.get("percent", 0))}% = \u2212{fmt(late.get("penalty", 0))} points</p></div>'
             f'<p class="score">Final score: <strong>{fmt(doc["score"])} / {top}</strong></p>{tally}')
 
@@ -163,7 +184,27 @@ def _tests(exercise, tests, shown_outputs):
     return '<h3>Tests</h3><ul class="tests">' + "".join(items) + "</ul>"
 
 
-def _code(exercise, cells):
+class _Budget:
+    """What is left to show of the student's code and answers on one page, and to colour."""
+
+    def __init__(self, limits: Caps):
+        self.limits = limits
+        self.chars = limits.code          # characters of code and answers still shown
+        self.highlight = limits.highlight  # characters of code still coloured
+        self.deadline = time.monotonic() + HIGHLIGHT_SECONDS
+
+    def take(self, text):
+        """(the part of ``text`` shown, the note saying what was cut, or "")."""
+        shown = text[:max(0, min(self.limits.cell, self.chars))]
+        self.chars -= len(shown)
+        hidden = len(text) - len(shown)
+        if not hidden:
+            return shown, ""
+        return shown, (f'<p class="note">Cut here: {hidden:,} {CODE_CUT} (this page shows at most '
+                       f'{self.limits.cell:,} characters of a cell and {self.limits.code:,} in all).</p>')
+
+
+def _code(exercise, cells, budget):
     """The student's cell(s) for an exercise: its own, or notebook 03's by_hand_<step> cells."""
     ids = [f"by_hand_{step}" for step in BY_HAND_STEPS] if exercise == "by_hand" else [exercise]
     parts = []
@@ -173,11 +214,12 @@ def _code(exercise, cells):
         if source is None:
             parts.append(f'<p class="note">{_e(label)}: no cell {_e(grade_id)} was found in your notebook.</p>')
         else:
-            parts.append(f"<details open><summary>{_e(label)}</summary>{_highlight(source)}</details>")
+            shown, note = budget.take(source)
+            parts.append(f"<details open><summary>{_e(label)}</summary>{_highlight(shown, budget)}{note}</details>")
     return parts
 
 
-def _answers(nb):
+def _answers(nb, budget):
     """The written answers (markdown cells answer_*): shown as written, graded by hand."""
     answers = []
     for cell in nb["cells"]:
@@ -187,10 +229,18 @@ def _answers(nb):
             answers.append((grade_id, "" if text == UNANSWERED else text))
     if not answers:
         return []
+    shown = budget.limits.answers
     parts = ['<section><h2>Written answers <span class="instructor">graded by your instructor</span></h2>']
-    for grade_id, text in answers:
-        parts.append(f"<h3>{_e(grade_id)}</h3>")
-        parts.append(f'<pre class="answer">{_e(text)}</pre>' if text else '<p class="note">No answer written.</p>')
+    for grade_id, text in answers[:shown]:
+        parts.append(f"<h3>{_e(cut(grade_id, NAME_CHARS))}</h3>")
+        if text:
+            text, note = budget.take(text)
+            parts.append(f'<pre class="answer">{_e(text)}</pre>{note}')
+        else:
+            parts.append('<p class="note">No answer written.</p>')
+    if len(answers) > shown:
+        parts.append(f'<p class="note">{len(answers) - shown} more written answers are not shown '
+                     f"(this page shows at most {shown}).</p>")
     return parts + ["</section>"]
 
 
@@ -216,14 +266,30 @@ def _by_exercise(tests):
 
 
 
-def _highlight(source):
+def _highlight(source, budget):
+    """The code coloured while the page's budget of size and time lasts; then as plain text."""
+    if source and len(source) <= budget.highlight and time.monotonic() < budget.deadline:
+        code = _coloured(source, budget.deadline)
+        if code is not None:
+            budget.highlight -= len(source)
+            return f'<pre class="code"><code>{code}</code></pre>'
+    return f'<pre class="code"><code>{html.escape(source, quote=False)}</code></pre>'
+
+
+def _coloured(source, deadline):
+    """Pygments' HTML for ``source``, or None when lexing it runs past ``deadline``."""
     # imported on first use: the parent process of a class run imports the reports but seldom writes one
-    from pygments import highlight
     from pygments.formatters import HtmlFormatter
     from pygments.lexers import PythonLexer
 
-    code = highlight(source, PythonLexer(), HtmlFormatter(nowrap=True)).rstrip("\n")
-    return f'<pre class="code"><code>{code}</code></pre>'
+    tokens = []
+    for token in PythonLexer().get_tokens(source):
+        tokens.append(token)
+        if len(tokens) % 1000 == 0 and time.monotonic() > deadline:
+            return None
+    out = io.StringIO()
+    HtmlFormatter(nowrap=True).format(tokens, out)
+    return out.getvalue().rstrip("\n")
 
 
 def _code_css():

@@ -5,6 +5,8 @@ resumed or restricted (--assignment) run still writes the whole class. A
 missing submission is an empty cell; a notebook that could not be graded is 0.
 Scores are after any late penalty; the ``late penalty`` column is the points
 taken off, over all assignments (each submission's results.json says which).
+The student ids and assignments are folder names: they are written as text a
+spreadsheet will not run (``csvsafe.text_cell``); the scores stay numbers.
 """
 
 import csv
@@ -14,6 +16,7 @@ from pathlib import Path
 from course_lib.exercises import ASSIGNMENTS
 
 from ..atomic import atomic_write_text
+from .csvsafe import text_cell
 from .results import fmt, iter_results
 
 __all__ = ["class_scores", "grades_csv", "write_grades", "GRADES"]
@@ -43,9 +46,9 @@ def grades_csv(out):
     assignments, scores = class_scores(out, penalties)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["student", *assignments, "late penalty", "total"])
+    writer.writerow(["student", *map(text_cell, assignments), "late penalty", "total"])
     for student, row in scores.items():
-        writer.writerow([student, *(fmt(row[a]) if a in row else "" for a in assignments),
+        writer.writerow([text_cell(student), *(fmt(row[a]) if a in row else "" for a in assignments),
                          fmt(penalties.get(student, 0.0)), fmt(sum(row.values()))])
     return buffer.getvalue()
 

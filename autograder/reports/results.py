@@ -12,6 +12,8 @@ needed to rebuild the Graded record, so grades.csv and the class summary are
 made from the files alone and a resumed run loses nothing.
 
 Keys are always written in the same order, and a failed submission scores 0.
+Every text the student controls is cut to the limits of ``limits``, and the
+file is kept under RESULTS_BYTES (``write_results``).
 """
 
 import json
@@ -20,54 +22,89 @@ from pathlib import Path
 
 from ..atomic import atomic_write_text
 from ..records import Graded, Submission, TestOutcome
+from .limits import NAME_CHARS, RESULTS_BYTES, Caps, cut, cut_list, fit, size_name
 
-__all__ = ["results_json", "write_results", "read_graded", "iter_results", "late_message", "RESULTS", "fmt"]
+__all__ = ["results_json", "results_text", "write_results", "read_graded", "iter_results", "late_message", "NO_ISOLATION",
+           "shortened_notice", "RESULTS", "fmt"]
 
 RESULTS = "results.json"
 
 
-def results_json(graded: Graded) -> dict:
-    """The results.json document of one submission, as a dict with a fixed key order."""
+def results_json(graded: Graded, limits: Caps = Caps()) -> dict:
+    """The results.json document of one submission, as a dict with a fixed key order.
+
+    limits: how much is kept of each text the student controls (see ``limits.caps``).
+    """
     failed = graded.error is not None
-    tests = [_test(o, zero=failed) for o in graded.outcomes]
+    tests = [_test(o, zero=failed, limit=limits.output) for o in graded.outcomes]
     raw_score = 0.0 if failed else _number(sum(t["score"] for t in tests))
     late = None if failed else graded.late
     score = _number(max(0.0, raw_score - float(late["penalty"]))) if late else raw_score
     max_score = _number(sum(t["max_score"] for t in tests))
+    error = None if graded.error is None else cut(graded.error, limits.output)
+    problems = cut_list(graded.problems, limits.problems, limits.problem)
+    output = overall_message(graded, score, max_score, error, problems)
+    if limits.shortened:
+        output = f"{shortened_notice(RESULTS_BYTES)}\n\n{output}"
+    sub = graded.submission
     return {
         "score": score,
         "execution_time": int(round(graded.seconds)),
-        "output": overall_message(graded, score, max_score),
+        "output": output,
         "extra_data": {
-            "student": graded.submission.student,
-            "assignment": graded.submission.assignment,
+            "student": cut(sub.student, NAME_CHARS),
+            "assignment": cut(sub.assignment, NAME_CHARS),
             "max_score": max_score,
             "raw_score": raw_score,
             "late": late,
-            "submitted": graded.submission.timestamp,
-            "error": graded.error,
-            "problems": list(graded.problems),
+            "submitted": None if sub.timestamp is None else cut(sub.timestamp, NAME_CHARS),
+            "error": error,
+            "problems": problems,
+            "isolation": graded.isolation,
         },
         "tests": tests,
     }
 
 
-def overall_message(graded, score, max_score):
-    """The submission's message: the error and what to fix, or the score; then the notebook's problems."""
+def results_text(graded: Graded) -> str:
+    """The text of results.json: at most RESULTS_BYTES, the longest texts cut further when needed."""
+    return fit(lambda limits: _dumps(results_json(graded, limits)), RESULTS_BYTES)
+
+
+def shortened_notice(limit):
+    """What a report says when it had to be made smaller than its full size."""
+    return (f"This report was shortened to stay under {size_name(limit)}: the longest messages were cut "
+            "(a cut text ends with \"… (N more characters)\").")
+
+
+def overall_message(graded, score, max_score, error, problems):
+    """The submission's message: the error and what to fix, or the score; then the notebook's problems
+    (``error`` and ``problems`` as results.json quotes them)."""
     passed = sum(o.status == "passed" for o in graded.outcomes)
-    if graded.error is not None:
-        lines = [f"Your notebook could not be graded, so it scores 0: {graded.error}"]
+    if error is not None:
+        lines = [f"Your notebook could not be graded, so it scores 0: {error}"]
     else:
         lines = [f"Score: {fmt(score)} / {fmt(max_score)} ({passed} of {len(graded.outcomes)} tests passed)."]
         if graded.late:
             lines.append(late_message(graded.late))
-    if graded.problems:
-        lines += ["", "Problems found in the notebook:"] + [f"- {p}" for p in graded.problems]
+    if graded.isolation == "none":
+        lines.append(NO_ISOLATION)
+    if problems:
+        lines += ["", "Problems found in the notebook:"] + [f"- {p}" for p in problems]
     return "\n".join(lines)
 
 
+# Every report of a run without the sandbox's OS isolation says so.
+NO_ISOLATION = ("Graded without OS isolation (--isolation none): the student's code ran behind no "
+                "operating-system boundary, only a Python audit hook.")
+
+
 def late_message(late):
-    """One line on a late submission: when, how late, and what it cost."""
+    """One line on a late submission: when, how late, and what it cost (or why its time is unknown)."""
+    if late.get("status") == "unknown time":
+        return (f"Late: {late.get('message', 'the time of this submission is unknown')} "
+                f"(-{fmt(late['percent'])}% = -{fmt(late['penalty'])} points; before the penalty: "
+                f"{fmt(late['raw_score'])}).")
     days = int(late["days_late"])
     return (f"Late: submitted {late['submitted']}, due {late['due']}; {days} day{'s' if days != 1 else ''} late, "
             f"-{fmt(late['percent'])}% = -{fmt(late['penalty'])} points "
@@ -77,7 +114,7 @@ def late_message(late):
 def write_results(graded: Graded, folder) -> Path:
     """Write ``folder/results.json`` atomically; returns its path."""
     path = Path(folder) / RESULTS
-    atomic_write_text(path, json.dumps(results_json(graded), indent=2, ensure_ascii=False, allow_nan=False) + "\n")
+    atomic_write_text(path, results_text(graded))
     return path
 
 
@@ -99,7 +136,8 @@ def read_graded(path, submission=None) -> Graded:
         )
         for t in doc.get("tests", []))
     return Graded(submission, outcomes=outcomes, error=extra.get("error"), problems=tuple(extra.get("problems", ())),
-                  seconds=float(doc.get("execution_time", 0.0)), late=extra.get("late"))
+                  seconds=float(doc.get("execution_time", 0.0)), late=extra.get("late"),
+                  isolation=extra.get("isolation"))
 
 
 def iter_results(out):
@@ -125,19 +163,26 @@ def fmt(x):
 NOT_GRADED = "Not graded: the notebook could not be graded (see the message at the top)."
 
 
-def _test(outcome, zero):
-    """One test; ``zero``: the submission failed, so every test is listed at 0 with a pointer to why."""
+def _test(outcome, zero, limit):
+    """One test; ``zero``: the submission failed, so every test is listed at 0 with a pointer to why.
+
+    limit: the characters of its output that are kept.
+    """
     max_score = _number(outcome.max_score)
     score = 0.0 if zero else min(max(_number(outcome.score), 0.0), max_score)
     return {
-        "name": outcome.name,
+        "name": cut(outcome.name, NAME_CHARS),
         "score": score,
         "max_score": max_score,
         "status": "failed" if zero else ("passed" if outcome.status == "passed" else "failed"),
-        "output": NOT_GRADED if zero else outcome.output,
+        "output": NOT_GRADED if zero else cut(outcome.output, limit),
         "visibility": outcome.visibility or "visible",
-        "extra_data": {"exercise": outcome.exercise},
+        "extra_data": {"exercise": cut(outcome.exercise, NAME_CHARS)},
     }
+
+
+def _dumps(doc):
+    return json.dumps(doc, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
 
 
 def _number(x):

@@ -14,8 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..atomic import atomic_write_bytes, atomic_write_text
+from .feedback import md_text
 from .grades import class_scores
-from .results import fmt, iter_results
+from .limits import NAME_CHARS, cut
+from .results import NO_ISOLATION, fmt, iter_results
 
 __all__ = ["ClassStats", "class_stats", "summary_md", "summary_png", "write_summary"]
 
@@ -34,15 +36,17 @@ class ClassStats:
     max_total: float
     assignments: dict
     tests: dict = field(default_factory=dict)
+    unconfined: int = 0   # notebooks graded with --isolation none
 
 
 def class_stats(out) -> ClassStats:
     order, scores = class_scores(out)
     per_assignment = {a: ([], 0, 0.0) for a in order}
-    tests = {}
+    tests, unconfined = {}, 0
     for _, assignment, doc in iter_results(out):
         got, errors, top = per_assignment[assignment]
         extra = doc.get("extra_data") or {}
+        unconfined += extra.get("isolation") == "none"
         failed = extra.get("error") is not None
         per_assignment[assignment] = (got + [float(doc.get("score", 0.0))], errors + failed,
                                       max(top, float(extra.get("max_score") or 0.0)))
@@ -53,7 +57,7 @@ def class_stats(out) -> ClassStats:
             tests[(assignment, t.get("name", ""))] = (passed + (t.get("status") == "passed"), graded + 1)
     totals = {student: sum(row.values()) for student, row in scores.items()}
     max_total = sum(top for _, _, top in per_assignment.values())
-    return ClassStats(totals, max_total, per_assignment, tests)
+    return ClassStats(totals, max_total, per_assignment, tests, unconfined)
 
 
 def pass_rates(stats):
@@ -77,6 +81,9 @@ def summary_md(stats: ClassStats) -> str:
     lines = ["# Class summary", "",
              f"{len(totals)} students, {sum(len(s) for s, _, _ in stats.assignments.values())} graded notebooks, "
              f"{sum(e for _, e, _ in stats.assignments.values())} that could not be graded.", ""]
+    if stats.unconfined:
+        lines += [f"**{stats.unconfined} notebooks were graded without OS isolation (--isolation none).** "
+                  f"{NO_ISOLATION}", ""]
     lines += ["## Total scores", "", f"Out of {fmt(stats.max_total)}.", "",
               "| total score | students | |", "|---|---:|---|"]
     for low, high, count in histogram(totals, stats.max_total):
@@ -87,12 +94,17 @@ def summary_md(stats: ClassStats) -> str:
     for assignment, (scores, errors, top) in stats.assignments.items():
         mean = fmt(round(statistics.fmean(scores), 2)) if scores else ""
         median = fmt(round(statistics.median(scores), 2)) if scores else ""
-        lines.append(f"| {assignment} | {len(scores)} | {errors} | {mean} | {median} | {fmt(top)} |")
+        lines.append(f"| {_cell(assignment)} | {len(scores)} | {errors} | {mean} | {median} | {fmt(top)} |")
     lines += ["", "## Pass rate of each test, lowest first", "",
               "| pass rate | passed | assignment | test |", "|---:|---:|---|---|"]
     for rate, assignment, name, passed, graded in pass_rates(stats):
-        lines.append(f"| {rate:.0%} | {passed}/{graded} | {assignment} | {name.replace('|', '/')} |")
+        lines.append(f"| {rate:.0%} | {passed}/{graded} | {_cell(assignment)} | {_cell(name)} |")
     return "\n".join(lines) + "\n"
+
+
+def _cell(text):
+    """A folder or test name as a table cell: cut, and escaped so that it stays one cell of plain text."""
+    return md_text(cut(text, NAME_CHARS))
 
 
 def summary_png(stats: ClassStats) -> bytes:

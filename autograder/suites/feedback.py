@@ -3,10 +3,17 @@
 A hidden test raises ``Feedback(message, hint)``: what was wrong with the
 answer, and how to go about fixing it. The runner shows exactly that, never
 the test's code, a traceback or the reference arrays; a failed comparison
-quotes the worst entry only.
+quotes the worst entry only. Whatever the student's code gave is quoted in a
+few hundred characters at most (``shorten``, ``quote``), and a message and
+its hint are cut to the limits of ``autograder.reports.limits``.
 """
 
+import re
+
 import numpy as np
+
+from autograder.reports.limits import (ARRAY_CHARS, ERROR_QUOTE_CHARS, MESSAGE_CHARS, OUTPUT_CHARS, QUOTE_CHARS,
+                                       cut, more)
 
 __all__ = [
     "Feedback",
@@ -24,6 +31,7 @@ __all__ = [
     "student_error_text",
     "score_cases",
     "shorten",
+    "quote",
     "STUDENT_ERROR_KINDS",
 ]
 
@@ -31,27 +39,49 @@ STUDENT_ERROR_KINDS = ("missing", "not_implemented", "raised", "timeout", "crash
 
 
 class Feedback(AssertionError):
-    """A failed hidden test: ``message`` says what was wrong, ``hint`` how to fix it."""
+    """A failed hidden test: ``message`` says what was wrong, ``hint`` how to fix it (each cut to MESSAGE_CHARS)."""
 
     def __init__(self, message, hint=""):
+        message, hint = cut(message, MESSAGE_CHARS), cut(hint, MESSAGE_CHARS)
         super().__init__(message)
         self.message = message
         self.hint = hint
 
     def render(self):
-        return self.message + (f"\nHint: {self.hint}" if self.hint else "")
+        return cut(self.message + (f"\nHint: {self.hint}" if self.hint else ""), OUTPUT_CHARS)
 
 
 def fmt(value):
-    """A number or a small array, 4 significant digits; a large array is abbreviated."""
-    a = np.asarray(value)
+    """A number or a small array, 4 significant digits; a large array is abbreviated, anything else quoted."""
+    try:
+        a = np.asarray(value)
+    except Exception:
+        return quote(value)
+    if a.dtype.kind == "V":   # records and raw bytes: described, never printed
+        return shorten(f"an array of shape {a.shape} and dtype {a.dtype}")
     if a.ndim == 0:
         try:
             return f"{float(a):.4g}"
         except (TypeError, ValueError):
-            return repr(value)[:40]
+            return quote(value)
     with np.printoptions(precision=4, suppress=False, threshold=6, edgeitems=2, linewidth=120):
-        return np.array2string(a, separator=", ")
+        return cut(np.array2string(a, separator=", "), ARRAY_CHARS)
+
+
+def quote(value, limit=QUOTE_CHARS):
+    """``repr(value)`` of something the student's code gave, on one line, in ``limit`` characters at most."""
+    rest = 0
+    if isinstance(value, (str, bytes)) and len(value) > limit:
+        value, rest = value[:limit], len(value) - limit   # only the start can be shown: only its repr is made
+    try:
+        text = repr(value)
+    except Exception:
+        text = f"a {type(value).__name__}"
+    if not rest:
+        return shorten(text, limit)
+    line = " ".join(text.split())
+    keep = max(0, limit - len(more(len(line) + rest)))
+    return cut(line[:keep], limit) + more(len(line) - keep + rest)
 
 
 def fmt_pair(got, expected):
@@ -80,7 +110,7 @@ def as_array(value, what):
     except (TypeError, ValueError):
         a = None
     if a is None or a.dtype.kind not in "biuf":
-        raise Feedback(f"{what} should be a numpy array of numbers, got {type(value).__name__}",
+        raise Feedback(f"{what} should be a numpy array of numbers, got {shorten(type(value).__name__)}",
                        "return a numpy array, e.g. np.array(...) or the result of numpy operations")
     return a
 
@@ -88,7 +118,7 @@ def as_array(value, what):
 def unpack(result, names, what):
     """Split a returned tuple into its ``names``, or say how many parts were expected."""
     if not isinstance(result, (tuple, list)) or len(result) != len(names):
-        got = f"a tuple of {len(result)}" if isinstance(result, (tuple, list)) else type(result).__name__
+        got = f"a tuple of {len(result)}" if isinstance(result, (tuple, list)) else shorten(type(result).__name__)
         raise Feedback(f"{what} should return a tuple ({', '.join(names)}); it returned {got}",
                        f"end with `return {', '.join(names)}`")
     return tuple(result)
@@ -99,7 +129,7 @@ def expect_shape(got, shape, what, hint="check the axis of your sums and means: 
     """``got`` as an array of shape ``shape``, or Feedback."""
     a = as_array(got, what)
     if a.shape != tuple(shape):
-        raise Feedback(f"{what} has shape {a.shape}, expected {tuple(shape)}", hint)
+        raise Feedback(f"{what} has shape {shorten(a.shape)}, expected {tuple(shape)}", hint)
     return a
 
 
@@ -108,7 +138,7 @@ def expect_dtype(got, dtype, what, hint=None):
     a = as_array(got, what)
     dtype = np.dtype(dtype)
     if a.dtype != dtype:
-        raise Feedback(f"{what} has dtype {a.dtype}, expected {dtype}, the dtype of the input",
+        raise Feedback(f"{what} has dtype {shorten(a.dtype)}, expected {dtype}, the dtype of the input",
                        hint or f"work in the input's dtype: avoid np.asarray(..., dtype=float) or "
                                f"astype(np.float64), and keep eps a Python float")
     return a
@@ -192,15 +222,31 @@ def is_student_error(exc):
     return type(exc).__name__ == "StudentError" and getattr(exc, "kind", None) in STUDENT_ERROR_KINDS
 
 
-def shorten(text, limit=300):
-    text = " ".join(str(text).split())
-    return text if len(text) <= limit else text[:limit] + " ..."
+def shorten(text, limit=QUOTE_CHARS):
+    """``text`` on one line (each run of spaces and line breaks made one space), in ``limit`` characters at most.
+
+    Only the start of a long text is read, so a text of any size costs little.
+    """
+    text = text if isinstance(text, str) else str(text)
+    words, size, end = [], -1, 0
+    for match in re.finditer(r"\S+", text):
+        words.append(match.group())
+        size += 1 + len(words[-1])
+        end = match.end()
+        if size > limit:
+            break
+    line = " ".join(words)
+    if size <= limit:
+        return cut(line, limit)
+    rest = len(text) - end   # not read: counted as it is
+    keep = max(0, limit - len(more(len(line) + rest)))
+    return cut(line[:keep], limit) + more(len(line) - keep + rest)
 
 
 def student_error_text(exc):
     """What a StudentError means, for the student."""
     kind = getattr(exc, "kind", "raised")
-    message = shorten(getattr(exc, "message", "") or "", 500)
+    message = shorten(getattr(exc, "message", "") or "", ERROR_QUOTE_CHARS)
     if kind == "missing":
         return (message or "a function or variable this test needs is not defined") + \
             "\nHint: keep the names the notebook gives, and run your cells without errors"

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from autograder.suites.feedback import Feedback, score_cases, unpack
+from autograder.suites.feedback import Feedback, quote, score_cases, unpack
 from course_lib.batchnorm import bn_param_count as reference
 
 HINT = ("per neuron: gamma and beta are trained; the running mean and variance are kept but not trained; "
@@ -15,7 +15,7 @@ def counts(student, units):
     for name, value in zip(("total", "trainable", "non_trainable"), got):
         if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)) \
                 or value != int(value):
-            raise Feedback(f"bn_param_count({units}) returned {name} = {value!r}, expected a whole number",
+            raise Feedback(f"bn_param_count({units}) returned {name} = {quote(value)}, expected a whole number",
                            "count parameters with integers: 2 * units, not units / 0.5")
     return tuple(int(v) for v in got)
 

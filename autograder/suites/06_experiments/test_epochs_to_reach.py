@@ -9,7 +9,7 @@ properties accept their answers, so that each costs the test that names it
 import numpy as np
 import pytest
 
-from autograder.suites.feedback import Feedback, score_cases
+from autograder.suites.feedback import Feedback, quote, score_cases
 from course_lib.history import History
 from course_lib.reach import epochs_to_reach as reference
 
@@ -67,7 +67,7 @@ def check(student, given, threshold, values, hint, what=None, *, named=NAMED):
     expected = reference(list(values), threshold)
     what = what or f"epochs_to_reach({describe(values)}, {threshold})"
     if isinstance(got, (bool, np.bool_)) or not (got is None or isinstance(got, (int, np.integer))):
-        raise Feedback(f"{what} returned {got!r}, expected "
+        raise Feedback(f"{what} returned {quote(got)}, expected "
                        f"{'None' if expected is None else f'the epoch number {expected}, an int'}",
                        "return an int epoch number (counted from 1), or None")
     def same(a, b):
@@ -77,7 +77,7 @@ def check(student, given, threshold, values, hint, what=None, *, named=NAMED):
     if same(got, expected) or any(same(got, answers[name]) for name in named):
         return
     hint = next((HINTS[name] for name, answer in answers.items() if same(got, answer)), hint)
-    raise Feedback(f"{what} returned {got!r}, expected {expected!r}", hint)
+    raise Feedback(f"{what} returned {quote(got)}, expected {expected!r}", hint)
 
 
 @pytest.mark.points(0.5)

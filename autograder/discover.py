@@ -12,7 +12,13 @@ When a student submitted an assignment several times, the latest counts.
 Nothing is ever moved or deleted. What was passed over, and why, is said:
 to the student in ``Submission.notes`` (a renamed notebook, extra files, an
 earlier submission), to the instructor in ``Discovery.notices`` (a folder that
-is no assignment of the course, a student id that cannot be a file name).
+is no assignment of the course, a student id that cannot be a file name or
+could pass for another, a symbolic link).
+
+A symbolic link inside SUBMITTED is never followed, whatever it points to (a
+link to the instructor's solutions would grade the model solution): a student
+or assignment folder, or a notebook, that is a link is not graded. Only what
+the instructor names on the command line is taken as given.
 
 One notebook file is also accepted. Its assignment is, in this order: the one
 ``--assignment`` given, its folder's name, its file name, or else the
@@ -21,11 +27,12 @@ of the folder above an assignment folder (``submitted/alice/02_bn_equations/x.ip
 -> alice), else "student".
 """
 
-import json
 import os
 import re
+import stat
 import unicodedata
 from dataclasses import dataclass, replace
+from datetime import timezone
 from pathlib import Path
 
 from course_lib.exercises import ASSIGNMENTS, exercises_of
@@ -41,6 +48,10 @@ NBGRADER_FILES = {TIMESTAMP, "submission_secret.txt"}
 INBOX_NAME = re.compile(r"^(?P<student>[^+]+)\+(?P<assignment>[^+]+)\+(?P<timestamp>[^+]+)(\+[^+]*)?$")
 WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f"LPT{i}" for i in range(1, 10))}
 MAX_ID = 100
+# Characters that show as nothing, or reorder what follows: with them one id can look like another.
+INVISIBLE = {*map(chr, range(0x200B, 0x2010)), *map(chr, range(0x2060, 0x2065)), "\ufeff",
+             *map(chr, range(0x202A, 0x202F)), *map(chr, range(0x2066, 0x206A)), "\u061c"}
+# What a spreadsheet opening grades.csv may take for the start of a formula.
 
 
 @dataclass(frozen=True)
@@ -77,53 +88,91 @@ def find(submitted, assignments=None) -> Discovery:
         assignments = [a for a in ASSIGNMENTS if a in assignments]
     if root.is_file():
         return Discovery([_single_notebook(root, assignments)])
+    if not root.is_dir():
+        raise DiscoveryError(f"{root} is neither a notebook file nor a folder of submissions")
+    name = root.name
+    if root.is_symlink():   # named by the instructor: followed, once, here
+        root = Path(os.path.realpath(root))
     if _is_inbox(root):
         return _from_inbox(root, assignments)
-    if _is_student_folder(root):   # SUBMITTED/<student> given instead of SUBMITTED
-        students = [root]
-    else:
-        students = sorted((d for d in root.iterdir() if _visible_dir(d)), key=lambda d: d.name)
     found, notices = [], []
-    for student in students:
-        problem = unsafe_id(student.name)
+    if _is_student_folder(root):   # SUBMITTED/<student> given instead of SUBMITTED
+        students = [(name, root)]
+    else:
+        folders, links = _entries(root)
+        students = [(d.name, d) for d in folders]
+        notices += [_link_notice(link.name) for link in links]
+    for student, folder in students:
+        problem = unsafe_id(student)
         if problem:
-            notices.append(_unsafe_notice(student, problem))
+            notices.append(_unsafe_notice(Path(student), problem))
             continue
-        present = [d.name for d in student.iterdir() if _visible_dir(d)]
-        for name in sorted(set(present) - set(ASSIGNMENTS)):
-            notices.append(f"{student.name}/{name}: not an assignment of this course (the assignments are "
+        folders, links = _entries(folder)
+        notices += [_link_notice(f"{student}/{link.name}") for link in links]
+        present = [d.name for d in folders]
+        for extra in sorted(set(present) - set(ASSIGNMENTS)):
+            notices.append(f"{student}/{extra}: not an assignment of this course (the assignments are "
                            f"{', '.join(ASSIGNMENTS)}); left in place, not graded")
-        wanted = assignments or [a for a in ASSIGNMENTS if a in present]
+        linked = {link.name for link in links}
+        wanted = [a for a in assignments or [a for a in ASSIGNMENTS if a in present] if a not in linked]
         for assignment in wanted:
-            found.append(_submission(student.name, assignment, student / assignment))
+            sub, more = _submission(student, assignment, folder / assignment, f"{student}/{assignment}")
+            notices += more
+            if sub is not None:
+                found.append(sub)
     return Discovery(found, tuple(notices))
 
 
 def notebook_in(folder, assignment):
     """The notebook to grade in ``folder``: ``<assignment>.ipynb``, else the only one or the one saved last,
-    else (no notebook) the folder."""
+    else (no notebook) the folder.
+
+    Nothing is followed: when ``folder`` or the notebook is a symbolic link,
+    that link is returned, for the caller to refuse.
+    """
     folder = Path(folder)
     named = folder / f"{assignment}.ipynb"
-    if named.is_file() or not folder.is_dir():
+    if _kind(folder.parent) == "link":
+        return folder.parent
+    kind = _kind(folder)
+    if kind == "link":
+        return folder
+    if kind != "dir" or _kind(named) not in (None, "dir"):
         return named
     notebooks = notebooks_in(folder)
-    if not notebooks:
-        return folder
-    return max(notebooks, key=lambda p: (p.stat().st_mtime, p.name))
+    if notebooks:
+        return max(notebooks, key=lambda p: (p.lstat().st_mtime, p.name))
+    # no notebook file: a link or a special file named .ipynb is returned, to be refused as such
+    others = sorted(p for p in folder.glob("*.ipynb") if not p.name.startswith(".") and _kind(p) != "dir")
+    return others[0] if others else folder
 
 
 def unsafe_id(student):
     """Why ``student`` cannot be used as a file name everywhere the reports go, or None.
 
     Spaces and letters of any alphabet are fine; what breaks a path, a zip or
-    another operating system is not.
+    another operating system is not, nor what would let one id pass for
+    another (invisible characters) or run as a formula in a spreadsheet.
     """
-    if not student or student.strip() != student:
+    from .reports.csvsafe import FORMULA_START   # here: the reports import the stages, which import this module
+
+    if not student:
         return "it is empty or starts or ends with a space"
     if student in (".", "..") or student[0] in ".-":
-        return "it starts with '.' or '-'"
+        return ("it starts with '.' or '-' (a hidden file, a command-line option, or for a spreadsheet "
+                "the start of a formula)")
+    if student.startswith(FORMULA_START):
+        return (f"it starts with {student[0]!r}, which a spreadsheet reads as the start of a formula "
+                "(grades.csv is opened in one)")
+    if student.strip() != student:
+        return "it is empty or starts or ends with a space"
     if any(unicodedata.category(ch) in ("Cc", "Cs") for ch in student):
         return "it holds a control character or bytes that are not text"
+    invisible = [ch for ch in student if ch in INVISIBLE or unicodedata.category(ch) in ("Cf", "Zl", "Zp")]
+    if invisible:
+        ch = invisible[0]
+        return (f"it holds U+{ord(ch):04X} ({unicodedata.name(ch, 'a format character')}), a character that is "
+                "invisible or reorders the text around it, so that one student's id could be shown as another's")
     bad = sorted(set(student) & set('/\\:*?"<>|'))
     if bad:
         return f"it holds {' '.join(bad)}"
@@ -141,12 +190,31 @@ def _unsafe_notice(folder, problem):
             "submissions are left in place, not graded. Rename the folder to the student's id and grade again.")
 
 
-def _submission(student, assignment, folder):
-    """A Submission for ``folder``, with its time and what the student should know about the folder."""
+def _link_notice(where, graded=False):
+    shown = where if where.isprintable() else repr(where)
+    if graded:
+        return f"{shown} is a symbolic link; not followed, left in place (the submission is graded without it)"
+    return f"{shown} is a symbolic link; not followed, not graded, left in place"
+
+
+def _submission(student, assignment, folder, where, when=None):
+    """(A Submission for ``folder`` or None, the instructor's notices).
+
+    The Submission has the time and what the student should know about the
+    folder; None when its notebook is a symbolic link. ``when``: the time the
+    exchange gave the submission, when timestamp.txt says none.
+    """
     path = notebook_in(folder, assignment)
-    timestamp, note = read_timestamp(folder) if folder.is_dir() else (None, None)
+    is_dir = _kind(folder) == "dir"
+    links = [f"{where}/{p.relative_to(folder).as_posix()}" for p in _links_below(folder)] if is_dir else []
+    if _kind(path) == "link":   # the notebook: nothing of this submission is graded
+        return None, [_link_notice(link) for link in links or [where]]
+    notices = [_link_notice(link, graded=True) for link in links]
+    timestamp, note = read_timestamp(folder) if is_dir else (None, None)
+    if timestamp is None and when is not None:
+        timestamp, note = when.astimezone(timezone.utc).isoformat(), None
     notes = [note] if note else []
-    if folder.is_dir() and path.is_file():
+    if is_dir and _kind(path) == "file":
         notebooks = notebooks_in(folder)
         if path.name != f"{assignment}.ipynb":
             notes.append(f"Your notebook is named {path.name!r}, not {assignment}.ipynb; it was graded all the "
@@ -155,24 +223,25 @@ def _submission(student, assignment, folder):
         if others:
             notes.append(f"Your {assignment} folder holds {len(notebooks)} notebooks; {path.name} was graded "
                          f"(the released name, or else the one saved last). Not graded, kept: {', '.join(others)}.")
-        extras = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*")
-                        if p.is_file() and p.suffix != ".ipynb" and p.name not in NBGRADER_FILES
-                        and not any(part.startswith(".") for part in p.relative_to(folder).parts))
+        extras = sorted(p.relative_to(folder).as_posix() for p in _files_below(folder)
+                        if p.suffix != ".ipynb" and p.name not in NBGRADER_FILES)
         if extras:
             shown = ", ".join(extras[:10]) + (f" and {len(extras) - 10} more" if len(extras) > 10 else "")
             notes.append(f"Extra files in your submission were kept but not graded (only the notebook is): {shown}.")
-    return Submission(student, assignment, path, timestamp=timestamp, notes=tuple(notes))
+    return Submission(student, assignment, path, timestamp=timestamp, notes=tuple(notes)), notices
 
 
 def _is_inbox(root):
-    dirs = [d for d in root.iterdir() if _visible_dir(d)]
+    dirs, _ = _entries(root)
     return bool(dirs) and all(INBOX_NAME.match(d.name) for d in dirs)
 
 
 def _from_inbox(root, assignments):
     """nbgrader's exchange inbox: the latest submission per student and assignment counts."""
     entries, notices = {}, []
-    for folder in sorted(d for d in root.iterdir() if _visible_dir(d)):
+    folders, links = _entries(root)
+    notices += [_link_notice(link.name) for link in links]
+    for folder in sorted(folders):
         m = INBOX_NAME.match(folder.name)
         student, assignment = m["student"], m["assignment"]
         problem = unsafe_id(student)
@@ -195,9 +264,10 @@ def _from_inbox(root, assignments):
     for (student, assignment), tries in entries.items():
         tries.sort()
         moment, folder = tries[-1]
-        sub = _submission(student, assignment, folder)
-        if sub.timestamp is None:
-            sub = replace(sub, timestamp=moment.isoformat())
+        sub, more = _submission(student, assignment, folder, folder.name, when=moment)
+        notices += more
+        if sub is None:
+            continue
         if len(tries) > 1:
             earlier = ", ".join(t.strftime("%Y-%m-%d %H:%M:%S UTC") for t, _ in tries[:-1])
             sub = replace(sub, notes=sub.notes + (
@@ -214,24 +284,66 @@ def _from_inbox(root, assignments):
 
 
 def notebooks_in(folder):
-    # "._x.ipynb" files are macOS metadata, not notebooks; checkpoints live in a subfolder
-    return sorted(p for p in Path(folder).glob("*.ipynb") if p.is_file() and not p.name.startswith("."))
+    """The notebook files in ``folder``: regular files only, never a link ("._x.ipynb" files are macOS
+    metadata, not notebooks; checkpoints live in a subfolder)."""
+    return sorted(p for p in Path(folder).glob("*.ipynb") if _kind(p) == "file" and not p.name.startswith("."))
 
 
-def _visible_dir(path):
-    return path.is_dir() and not path.name.startswith(".")
+def _kind(path):
+    """"link", "dir", "file", "other" (a pipe, a socket, a device) or None (absent), without following a link."""
+    try:
+        mode = os.lstat(path).st_mode
+    except (OSError, ValueError):
+        return None
+    if stat.S_ISLNK(mode):
+        return "link"
+    return "dir" if stat.S_ISDIR(mode) else "file" if stat.S_ISREG(mode) else "other"
+
+
+def _entries(folder):
+    """(the visible folders, the visible symbolic links) in ``folder``, sorted by name."""
+    dirs, links = [], []
+    for path in sorted(Path(folder).iterdir(), key=lambda p: p.name):
+        if path.name.startswith("."):
+            continue
+        kind = _kind(path)
+        if kind == "dir":
+            dirs.append(path)
+        elif kind == "link":
+            links.append(path)
+    return dirs, links
+
+
+def _walk(folder):
+    """Every visible path below ``folder``, and its kind; links are not followed, hidden folders not entered."""
+    for top, dirs, files in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in sorted(dirs + files):
+            path = Path(top) / name
+            if not name.startswith("."):
+                yield path, _kind(path)
+
+
+def _links_below(folder):
+    return [p for p, kind in _walk(folder) if kind == "link"]
+
+
+def _files_below(folder):
+    return [p for p, kind in _walk(folder) if kind == "file"]
 
 
 def _is_student_folder(root):
-    children = [d for d in root.iterdir() if _visible_dir(d)]
+    children, _ = _entries(root)
     return any(d.name in ASSIGNMENTS for d in children) and not any(
-        (d / a).is_dir() for d in children for a in ASSIGNMENTS)
+        _kind(d / a) == "dir" for d in children for a in ASSIGNMENTS)
 
 
 def _single_notebook(path, assignments):
     if path.suffix != ".ipynb":
         raise DiscoveryError(f"{path} is not a notebook (.ipynb) nor a folder of submissions")
     folder = path.parent
+    # named by the instructor: a link is followed, once, here; its own name and folder still tell the assignment
+    target = Path(os.path.realpath(path)) if path.is_symlink() else path
     if assignments:
         if len(assignments) > 1:
             raise DiscoveryError(f"{path} is one notebook: give at most one --assignment")
@@ -241,18 +353,20 @@ def _single_notebook(path, assignments):
     elif path.stem in ASSIGNMENTS:
         assignment = path.stem
     else:
-        assignment = _assignment_from_grade_ids(path)
+        assignment = _assignment_from_grade_ids(target)
     student = folder.parent.name if folder.name in ASSIGNMENTS and folder.parent.name else "student"
     timestamp, note = read_timestamp(folder)
-    return Submission(student, assignment, path, timestamp=timestamp, notes=(note,) if note else ())
+    return Submission(student, assignment, target, timestamp=timestamp, notes=(note,) if note else ())
 
 
 def _assignment_from_grade_ids(path):
     """The assignment with the most exercise grade_ids in the notebook."""
+    from .stages.validate import notebook_json   # the validate stage imports this module
+
     try:
-        nb = json.loads(path.read_bytes().decode("utf-8-sig"))
+        nb = notebook_json(path) or {}
         ids = {c.get("metadata", {}).get("nbgrader", {}).get("grade_id") for c in nb.get("cells", [])}
-    except (OSError, ValueError, AttributeError, TypeError):
+    except (AttributeError, TypeError):
         ids = set()
     counts = {a: sum(e.name in ids for e in exercises_of(a)) for a in ASSIGNMENTS}
     best = max(counts, key=counts.get)

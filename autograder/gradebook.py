@@ -34,7 +34,9 @@ from pathlib import Path
 from course_lib.exercises import exercises_of
 
 from .late import TIMESTAMP, LatePolicy
+from .safe_read import read_regular
 from .stages.extract import BY_HAND_ASSIGNMENT, BY_HAND_STEPS
+from .stages.validate import MAX_BYTES
 
 __all__ = ["record", "roster", "GradebookError", "cell_scores"]
 
@@ -175,33 +177,46 @@ def _lay_out(root, out, graded, db_url):
     path = Path(sub.path)
     folder = path.parent
     autograded = root / "autograded" / sub.student / sub.assignment
-    if path.is_file():
+    submitted = _small_regular(path, MAX_BYTES)
+    if submitted is not None:
         autograded.mkdir(parents=True, exist_ok=True)
         try:
-            nb = _restored(path, sub.assignment, db_url)
+            nb = _restored(submitted, sub.assignment, db_url)
         except Exception:   # an unreadable notebook: formgrader shows what was submitted
-            shutil.copyfile(path, autograded / f"{sub.assignment}.ipynb")
+            (autograded / f"{sub.assignment}.ipynb").write_bytes(submitted)
         else:
             import nbformat
 
             nbformat.write(nb, str(autograded / f"{sub.assignment}.ipynb"))
-        if (folder / TIMESTAMP).is_file():
-            shutil.copyfile(folder / TIMESTAMP, autograded / TIMESTAMP)
+        stamp = _small_regular(folder / TIMESTAMP)
+        if stamp is not None:
+            (autograded / TIMESTAMP).write_bytes(stamp)
     html = out / sub.student / sub.assignment / "feedback.html"
-    if html.is_file() and (folder / SECRET).is_file() and (folder / TIMESTAMP).is_file():
+    stamp, secret = _small_regular(folder / TIMESTAMP), _small_regular(folder / SECRET)
+    if html.is_file() and stamp is not None and secret is not None:
         feedback = root / "feedback" / sub.student / sub.assignment
         feedback.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(html, feedback / f"{sub.assignment}.html")
-        for name in (TIMESTAMP, SECRET):
-            shutil.copyfile(folder / name, feedback / name)
+        (feedback / TIMESTAMP).write_bytes(stamp)
+        (feedback / SECRET).write_bytes(secret)
 
 
-def _restored(path, assignment, db_url):
-    """The submitted notebook with its locked cells put back as released (nbgrader's OverwriteCells)."""
+def _small_regular(path, limit=4096):
+    """The bytes of nbgrader's small file ``path`` in the student's folder; None for a link, a pipe or anything
+    but a short regular file (such a file is never copied, and so never handed back by release_feedback)."""
+    try:
+        data = read_regular(path, limit)
+    except OSError:
+        return None
+    return data if len(data) <= limit else None
+
+
+def _restored(data, assignment, db_url):
+    """The submitted notebook (its bytes) with its locked cells put back as released (nbgrader's OverwriteCells)."""
     import nbformat
     from nbgrader.preprocessors import OverwriteCells
 
-    nb = nbformat.reads(path.read_bytes().decode("utf-8-sig"), as_version=4)
+    nb = nbformat.reads(data.decode("utf-8-sig"), as_version=4)
     resources = {"nbgrader": {"db_url": db_url, "assignment": assignment, "notebook": assignment}}
     nb, _ = OverwriteCells(add_missing_cells=True).preprocess(nb, resources)
     return nb

@@ -9,7 +9,12 @@ The policy sits in ``nbgrader_config.py`` beside nbgrader's own settings::
 
 A submission's time is nbgrader's: ``nbgrader submit`` stamps it and
 ``nbgrader collect`` copies the stamp into ``submitted/<student>/<assignment>/timestamp.txt``.
-A submission without a stamp, or an assignment without a due date, is never late.
+An assignment without a due date is never late. With a due date, a submission
+whose time is unknown (timestamp.txt missing, unreadable or not a time) is not
+taken as on time: it gets the largest penalty the policy can give, and the
+report says why, so that the student can show the instructor when it was
+submitted. nbgrader's exchange inbox names its folders after the time, which
+counts as a stamp.
 
     days_late = ceil((submitted - due - grace) / 1 day), when positive
     percent   = min(percent_per_day * days_late, max_percent)
@@ -23,9 +28,13 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from .safe_read import NotAFile, read_regular
+
 __all__ = ["LatePolicy", "load_policy", "parse_time", "read_timestamp", "lateness", "PolicyError", "TIMESTAMP"]
 
 TIMESTAMP = "timestamp.txt"   # nbgrader's name, in each submission folder
+MAX_TIMESTAMP_BYTES = 1024     # nbgrader's stamp is one line of about 30 bytes
+UNKNOWN_TIME = "unknown time"  # the ``status`` of a late record whose submission time is unknown
 
 
 class PolicyError(ValueError):
@@ -114,23 +123,57 @@ def load_policy(config_path):
 
 
 def read_timestamp(folder):
-    """(ISO 8601 UTC string or None, a note for the student or None) from ``folder/timestamp.txt``."""
+    """(ISO 8601 UTC string or None, a note for the student or None) from ``folder/timestamp.txt``.
+
+    Only a regular file is read: a symbolic link is not followed, and a pipe
+    or a device is not opened for reading (it could block the grader).
+    """
     path = Path(folder) / TIMESTAMP
-    if not path.is_file():
-        return None, None
     try:
-        moment = parse_time(path.read_text(encoding="utf-8", errors="replace"), "the submission time")
+        text = _read_small_file(path)
+    except FileNotFoundError:
+        return None, None
     except (OSError, PolicyError) as err:
-        return None, f"{TIMESTAMP} could not be read ({err}), so this submission is treated as on time"
+        why = err.strerror if isinstance(err, OSError) else str(err)
+        return None, _unknown_note(why)
+    try:
+        moment = parse_time(text, "the submission time")
+    except PolicyError as err:
+        return None, _unknown_note(err)
     return moment.astimezone(timezone.utc).isoformat(), None
 
 
+def _unknown_note(why):
+    return (f"{TIMESTAMP} could not be read ({why}), so the time of this submission is unknown; where the "
+            "assignment has a due date, that counts as late.")
+
+
+def _read_small_file(path):
+    """The text of a regular file of at most MAX_TIMESTAMP_BYTES, read without following a link."""
+    try:
+        data = read_regular(path, MAX_TIMESTAMP_BYTES)
+    except NotAFile as err:
+        raise PolicyError(str(err)) from None
+    if len(data) > MAX_TIMESTAMP_BYTES:
+        raise PolicyError(f"it is longer than {MAX_TIMESTAMP_BYTES} bytes, not one date and time")
+    return data.decode("utf-8", errors="replace")
+
+
 def lateness(policy, assignment, submitted, raw_score):
-    """The Graded.late dict for a submission, or None when it is on time or cannot be late."""
+    """The Graded.late dict for a submission, or None when it is on time or cannot be late.
+
+    submitted: the ISO 8601 time of the submission; None (or anything that is
+    not a time) when unknown, which with a due date gets the largest penalty.
+    """
     due = policy.due.get(assignment)
-    if due is None or submitted is None:
+    if due is None:
         return None
-    moment = datetime.fromisoformat(submitted)
+    try:
+        moment = datetime.fromisoformat(submitted)
+    except (TypeError, ValueError):
+        return _unknown_time(policy, due, raw_score)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
     over = moment - due - timedelta(minutes=policy.grace_minutes)
     if over <= timedelta(0):
         return None
@@ -143,6 +186,26 @@ def lateness(policy, assignment, submitted, raw_score):
         "percent": percent,
         "penalty": round(raw_score * percent / 100, 4),
         "raw_score": round(raw_score, 4),
+    }
+
+
+def _unknown_time(policy, due, raw_score):
+    """The late record of a submission whose time is unknown: as late as can be, and said so."""
+    if policy.percent_per_day > 0:
+        percent, days = policy.max_percent, math.ceil(policy.max_percent / policy.percent_per_day)
+    else:   # a policy that takes nothing off late work takes nothing off here either
+        percent, days = 0.0, 0
+    message = (f"{TIMESTAMP} is missing or unreadable, so the maximum late penalty ({percent:g}%) was applied; "
+               "ask your instructor if you submitted on time")
+    return {
+        "submitted": f"at an unknown time ({message})",
+        "due": _show(due),
+        "days_late": days,
+        "percent": percent,
+        "penalty": round(raw_score * percent / 100, 4),
+        "raw_score": round(raw_score, 4),
+        "status": UNKNOWN_TIME,
+        "message": message,
     }
 
 

@@ -208,7 +208,9 @@ def test_lateness_counts_started_days_after_the_grace_and_caps(after, days, perc
     else:
         assert (late["days_late"], late["percent"], late["penalty"]) == (days, percent, 4.0 * percent / 100)
     assert lateness(policy, A02, (due + after).isoformat(), 4.0) is None   # no due date: never late
-    assert lateness(policy, A01, None, 4.0) is None                       # no stamp: never late
+    assert lateness(policy, A02, None, 4.0) is None                       # not even without a stamp
+    unknown = lateness(policy, A01, None, 4.0)                            # no stamp: the largest penalty
+    assert (unknown["percent"], unknown["penalty"], unknown["status"]) == (50.0, 2.0, "unknown time")
 
 
 def config(tmp_path, text):
@@ -243,10 +245,10 @@ def test_a_wrong_policy_is_a_usage_error_before_anything_is_graded(tmp_path, cap
     assert status == 2 and message.split("'")[0] in captured.err and not (tmp_path / "out").exists()
 
 
-def test_an_unreadable_stamp_is_on_time_and_said(tmp_path):
+def test_an_unreadable_stamp_is_an_unknown_time_and_said(tmp_path):
     put(tmp_path, "yesterday-ish", "timestamp.txt")
     stamp, note = read_timestamp(tmp_path)
-    assert stamp is None and "timestamp.txt could not be read" in note and "treated as on time" in note
+    assert stamp is None and "timestamp.txt could not be read" in note and "time of this submission is unknown" in note
 
 
 def test_the_penalty_shows_in_results_feedback_and_grades_csv_and_regrades_when_the_policy_changes(tmp_path, capsys):

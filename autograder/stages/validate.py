@@ -4,18 +4,35 @@ Only a notebook whose cells cannot be read fails. nbformat's schema check is
 run but its complaints are tolerated: students' notebooks often carry odd
 metadata (extensions, other editors, a missing cell id) that changes nothing
 for grading.
+
+What could hurt the grader is refused before it is parsed: a symbolic link
+(never followed), a pipe, socket or device (opening a pipe would block), a
+file over MAX_BYTES, and JSON nested deeper than MAX_DEPTH (the parser would
+run out of stack). Each is a malformed notebook, told to the student.
 """
 
 import json
+import os
+import re
+import stat
 import warnings
+from array import array
+from itertools import accumulate
 from pathlib import Path
 
 from ..discover import notebooks_in
 from ..records import Submission, Validated
+from ..safe_read import NotAFile, kind_of, read_regular
 
-__all__ = ["validate", "MAX_BYTES"]
+__all__ = ["validate", "notebook_json", "nesting_depth", "MAX_BYTES", "MAX_DEPTH"]
 
 MAX_BYTES = 20 * 1024 * 1024
+MAX_DEPTH = 100   # [ and { one inside another; a notebook JupyterLab saves needs about 10
+
+_ESCAPE = re.compile(rb"\\.", re.DOTALL)
+_STRING = re.compile(rb'"[^"]*"')
+_STEPS = bytes.maketrans(b"[{]}", b"\x01\x01\xff\xff")   # read as signed bytes: +1 in, -1 out
+_NOT_BRACKET = bytes(sorted(set(range(256)) - set(b"[]{}")))
 
 _RESAVE = "Open it in JupyterLab, check that your work is there, save it (File > Save Notebook) and submit it again."
 
@@ -28,31 +45,23 @@ def validate(submission: Submission) -> Validated:
         return Validated(submission, error=str(bad))
 
 
+def notebook_json(path):
+    """The parsed JSON of the notebook file at ``path``, or None when it cannot be read safely or parsed."""
+    path = Path(path)
+    try:
+        return _parse(path.name, _read_bytes(path, path.stem))[0]
+    except _Unreadable:
+        return None
+
+
 class _Unreadable(Exception):
     pass
 
 
 def _read(submission):
     path = Path(submission.path)
-    data = _read_bytes(path, submission.assignment)
     name = path.name
-    if not data.strip():
-        raise _Unreadable(f"{name} is empty (0 bytes of notebook). It was probably saved while the upload "
-                          f"was under way, or the wrong file was submitted. {_RESAVE}")
-    if b"\x00" in data[:8192]:
-        raise _Unreadable(f"{name} is not a notebook: it holds binary data, not text. Submit the .ipynb file "
-                          "that JupyterLab saves, not an export (PDF, zip) or a renamed file.")
-    try:
-        text = data.decode("utf-8-sig")   # tolerate a byte-order mark some editors add
-    except UnicodeDecodeError as err:
-        raise _Unreadable(f"{name} is not UTF-8 text (bad byte at position {err.start}), so it is not a "
-                          f"notebook JupyterLab saved. {_RESAVE}") from None
-    try:
-        nb = json.loads(text)
-    except json.JSONDecodeError as err:
-        raise _Unreadable(f"{name} is not valid JSON (line {err.lineno}, column {err.colno}: {err.msg}). The file "
-                          "was probably edited outside Jupyter or cut short. If JupyterLab cannot open it either, "
-                          "start from the last good copy (File > Revert, or your checkpoint). " + _RESAVE) from None
+    nb, text = _parse(name, _read_bytes(path, submission.assignment))
     if not isinstance(nb, dict):
         raise _Unreadable(f"{name} is JSON but not a notebook (it holds a {type(nb).__name__}, not an object "
                           "with cells). Submit the .ipynb file of the assignment.")
@@ -69,8 +78,49 @@ def _read(submission):
     return nb
 
 
+def _parse(name, data):
+    """(the parsed JSON, its text) of a notebook's bytes, or the student-facing reason they are no notebook."""
+    if not data.strip():
+        raise _Unreadable(f"{name} is empty (0 bytes of notebook). It was probably saved while the upload "
+                          f"was under way, or the wrong file was submitted. {_RESAVE}")
+    if b"\x00" in data[:8192]:
+        raise _Unreadable(f"{name} is not a notebook: it holds binary data, not text. Submit the .ipynb file "
+                          "that JupyterLab saves, not an export (PDF, zip) or a renamed file.")
+    try:
+        text = data.decode("utf-8-sig")   # tolerate a byte-order mark some editors add
+    except UnicodeDecodeError as err:
+        raise _Unreadable(f"{name} is not UTF-8 text (bad byte at position {err.start}), so it is not a "
+                          f"notebook JupyterLab saved. {_RESAVE}") from None
+    depth = nesting_depth(data)
+    if depth > MAX_DEPTH:
+        raise _Unreadable(f"{name} is malformed: its JSON is nested {depth} levels deep, and a notebook is never "
+                          f"nested more than {MAX_DEPTH}, so the grader does not read it. Start from the last "
+                          f"good copy of your notebook (File > Revert, or your checkpoint). {_RESAVE}")
+    try:
+        return json.loads(text), text
+    except json.JSONDecodeError as err:
+        raise _Unreadable(f"{name} is not valid JSON (line {err.lineno}, column {err.colno}: {err.msg}). The file "
+                          "was probably edited outside Jupyter or cut short. If JupyterLab cannot open it either, "
+                          "start from the last good copy (File > Revert, or your checkpoint). " + _RESAVE) from None
+    except (ValueError, RecursionError) as err:   # a number too long to convert, say
+        raise _Unreadable(f"{name} is malformed: its JSON cannot be read ({str(err)[:200]}). Start from the last "
+                          f"good copy of your notebook (File > Revert, or your checkpoint). {_RESAVE}") from None
+
+
+def nesting_depth(data):
+    """How deep [ and { nest in JSON bytes, outside strings: linear time, no parsing, no recursion.
+
+    Escapes are dropped first (so an escaped quote ends no string), then the
+    strings; what follows a quote that is never closed is inside a string.
+    """
+    bare = _STRING.sub(b"", _ESCAPE.sub(b"", data)).split(b'"', 1)[0]
+    return max(accumulate(array("b", bare.translate(_STEPS, _NOT_BRACKET))), default=0)
+
+
 def _read_bytes(path, assignment):
-    if path.is_dir():
+    """The bytes of the notebook file at ``path``; never through a link, never from a pipe or a device."""
+    kind = _kind(path)
+    if kind == "dir":
         notebooks = notebooks_in(path)
         if not notebooks:
             raise _Unreadable(f"No notebook (.ipynb) was found in your {assignment} folder. "
@@ -79,18 +129,46 @@ def _read_bytes(path, assignment):
         raise _Unreadable(f"Your {assignment} folder holds several notebooks ({listed}) and none is named "
                           f"{assignment}.ipynb, so the grader cannot tell which to grade. Keep only one, "
                           f"or name the one to grade {assignment}.ipynb.")
-    if not path.exists():
+    if kind is None:
         raise _Unreadable(f"No notebook was submitted for {assignment} (expected {assignment}/{path.name}).")
+    if kind != "a file":
+        raise _not_a_file(path.name, kind)
     try:
-        size = path.stat().st_size
-        if size > MAX_BYTES:
-            raise _Unreadable(
-                f"{path.name} is {size / 2**20:.1f} MB; the limit is {MAX_BYTES // 2**20} MB. Large outputs "
-                "(images, long printouts) make it big: run Kernel > Restart Kernel and Clear Outputs of All "
-                "Cells, save, and submit again.")
-        return path.read_bytes()
+        _check_size(path.name, os.lstat(path).st_size)   # the size it says, before reading a byte
+        data = read_regular(path, MAX_BYTES)
+    except NotAFile as err:
+        raise _not_a_file(path.name, err.kind) from None
     except OSError as err:
         raise _Unreadable(f"{path.name} could not be read ({err.strerror}). Submit it again.") from None
+    _check_size(path.name, len(data))
+    return data
+
+
+def _check_size(name, size):
+    if size > MAX_BYTES:
+        raise _Unreadable(
+            f"{name} is {size / 2**20:.1f} MB; the limit is {MAX_BYTES // 2**20} MB. Large outputs "
+            "(images, long printouts) make it big: run Kernel > Restart Kernel and Clear Outputs of All "
+            "Cells, save, and submit again.")
+
+
+def _kind(path):
+    """"a file", "dir" or what else ``path`` is, without following a link; None when it is absent."""
+    try:
+        mode = os.lstat(path).st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    except OSError as err:
+        raise _Unreadable(f"{path.name} could not be read ({err.strerror}). Submit it again.") from None
+    return "dir" if stat.S_ISDIR(mode) else kind_of(mode)
+
+
+def _not_a_file(name, kind):
+    if kind == "a symbolic link":
+        return _Unreadable(f"{name} is a symbolic link, not a notebook file; the grader does not follow links. "
+                           "Submit the notebook file itself.")
+    return _Unreadable(f"{name} is not a notebook file: it is {kind}, which the grader does not read. Submit the "
+                       ".ipynb file that JupyterLab saves.")
 
 
 def _check_cell(name, index, cell):

@@ -52,6 +52,10 @@ def _parser():
     grade.add_argument("--gradebook", nargs="?", const=Path("."), type=Path, default=None, metavar="COURSE",
                        help="also write the grades into nbgrader's gradebook.db of the course folder COURSE "
                             "(default: .), with autograded/ for formgrader and feedback/ for release_feedback")
+    grade.add_argument("--isolation", choices=("auto", "namespaces", "seccomp", "none"), default=None,
+                       help="how student code is confined (default: $AUTOGRADER_ISOLATION, else auto: the strongest "
+                            "this machine allows, printed once; 'none' grades without an OS boundary and every "
+                            "report says so)")
     grade.add_argument("--quiet", action="store_true", help="no progress bar and no summary line")
     for name, (_, summary) in DELEGATED.items():
         commands.add_parser(name, help=summary, add_help=False)
@@ -119,6 +123,9 @@ def _grade(grade, args, run_stage):
                     f"{args.submitted}/<student>/<assignment>/<notebook>.ipynb)")
     if policy.due and not args.quiet:
         print(f"{config}: {policy.describe()}", file=sys.stderr)
+    if run_stage is None:
+        mode = _isolation(grade, args.isolation)
+        print(f"isolation: {mode}: {_describe(mode)}", file=sys.stderr)
 
     from tqdm import tqdm
 
@@ -142,9 +149,43 @@ def _grade(grade, args, run_stage):
         print(f"{len(graded)} notebooks: {len(graded) - resumed} graded, {resumed} up to date; "
               f"{len(failed)} could not be graded. Reports in {args.out}/ (grades.csv, summary.md).",
               file=sys.stderr)
+    faults = {}
     for g in failed:
-        print(f"not graded: {g.submission.student}/{g.submission.assignment}: {_first_line(g.error)}", file=sys.stderr)
+        if g.error.startswith(pipeline.FAULT):   # the grader's own failures: one line per cause
+            faults.setdefault(g.error, []).append(f"{g.submission.student}/{g.submission.assignment}")
+        else:
+            print(f"not graded: {g.submission.student}/{g.submission.assignment}: {_first_line(g.error)}",
+                  file=sys.stderr)
+    for error, where in faults.items():
+        shown = ", ".join(where[:5]) + (f" and {len(where) - 5} more" if len(where) > 5 else "")
+        print(f"grader fault on {len(where)} notebook(s) ({shown}), not charged to the students and graded again by "
+              f"the next run: {_first_line(error.removeprefix(pipeline.FAULT).strip(), 400)}", file=sys.stderr)
     return EXIT_FAILED if failed else EXIT_OK
+
+
+def _isolation(grade, asked):
+    """The isolation mode for this run, detected once here; the workers inherit it through the environment."""
+    import os
+
+    from .sandbox import SandboxSetupError, isolation_mode
+    from .sandbox.isolation import ENV, works
+
+    if asked is not None:
+        os.environ[ENV] = asked
+    try:
+        mode = isolation_mode()
+    except SandboxSetupError as err:
+        grade.error(str(err))
+    if not works(mode):
+        grade.error(f"--isolation {mode}: that isolation does not work on this machine")
+    os.environ[ENV] = mode
+    return mode
+
+
+def _describe(mode):
+    from .sandbox.isolation import describe
+
+    return describe(mode)
 
 
 def _with_roster(submissions, args):

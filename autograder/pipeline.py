@@ -27,14 +27,14 @@ from pathlib import Path
 
 from .atomic import atomic_write_text
 from .late import LatePolicy, lateness
-from .records import Graded
+from .records import FAULT, Graded
 from .reports import submission_folder, write_class_reports, write_submission_reports
 from .reports.results import RESULTS, read_graded
 from .stages.extract import extract
 from .stages.validate import validate
 
 __all__ = ["STAGES", "run", "grade_student", "grade_all", "grader_fingerprint", "notebook_digest", "STAMP",
-           "graded_score"]
+           "graded_score", "FAULT"]
 
 STAMP = ".stamp.json"
 # A worker is replaced after this many students, so that whatever a job leaves behind
@@ -189,10 +189,8 @@ def _run_safely(run_stage, extracted):
     """(Graded per Extracted, in order; whether each is a grader fault) -- the run stage cannot stop the batch."""
     if not extracted:
         return [], []
-    from .sandbox import fast_tmp   # late: the sandbox imports numpy, which the pipeline itself does not need
-
     try:
-        with tempfile.TemporaryDirectory(prefix="autograder-", dir=fast_tmp()) as workdir:
+        with tempfile.TemporaryDirectory(prefix="autograder-") as workdir:
             returned = list(run_stage(extracted, workdir))
     except Exception as err:
         returned, reason = [], f"{type(err).__name__}: {err}"
@@ -212,9 +210,7 @@ def _run_safely(run_stage, extracted):
 
 
 def _fault(submission, reason, problems=()):
-    return Graded(submission, error=(
-        "The grader failed on this notebook. This is a fault of the grader, not of your work; it will be "
-        f"graded again. (Internal error: {str(reason)[:300]})"), problems=tuple(problems))
+    return Graded(submission, error=f"{FAULT} (Internal error: {str(reason)[:300]})", problems=tuple(problems))
 
 
 def _write_faults(subs, out, reason):

@@ -9,7 +9,10 @@ a new record, never change the one it was given.
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["Submission", "Validated", "Extracted", "TestOutcome", "Graded"]
+__all__ = ["Submission", "Validated", "Extracted", "TestOutcome", "Graded", "FAULT"]
+
+# How every grader fault begins, for the student and for the instructor's one line per cause.
+FAULT = "The grader failed on this notebook. This is a fault of the grader, not of your work; it will be graded again."
 
 
 @dataclass(frozen=True)
@@ -74,6 +77,7 @@ class Graded:
     seconds: float = 0.0
     resumed: bool = False   # read back from up-to-date reports instead of graded again
     late: dict | None = None   # autograder.late.Lateness as a dict, when a due date applies
+    isolation: str | None = None   # the sandbox's isolation mode (autograder.sandbox.isolation.MODES)
 
     @property
     def raw_score(self):

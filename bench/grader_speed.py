@@ -17,6 +17,13 @@ takes at most 1 s of wall time per six-notebook submission with 2 workers.
 
     python bench/grader_speed.py [--students 20] [--rounds 1]
     python bench/grader_speed.py --memory [--sizes 10 200]
+    python bench/grader_speed.py --sandbox [--rounds 5]
+
+--sandbox measures the cost of the OS isolation alone: per student (start a
+sandbox and load six exercise cells) and per call (a batchnorm_forward on a
+64 x 16 batch, arguments and answer across the boundary), in each isolation
+mode this machine allows, against the unconfined child (--isolation none)
+measured in the same run, modes in alternation, medians of the rounds.
 
 --memory runs our grader alone and reports peak RSS: of its parent process
 and of its whole process tree exactly (resource.getrusage in a wrapper
@@ -33,6 +40,8 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+
+import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _class import KINDS, check_key, check_keys, make_nbgrader_course, nbgrader, roster, write_class  # noqa: E402
@@ -312,15 +321,61 @@ def run_comparison(n, rounds):
     print(f"  verdicts agree                  : {100 * agreed / compared:5.1f}%   ({agreed} of {compared})")
 
 
+SANDBOX_CELLS = {f"cell{i}": "import numpy as np\n" for i in range(5)}
+SANDBOX_CELLS["f"] = ("import numpy as np\ndef f(x, gamma, beta, eps=1e-5):\n    mu = x.mean(axis=0)\n"
+                      "    var = x.var(axis=0)\n    return gamma * (x - mu) / np.sqrt(var + eps) + beta\n")
+
+
+def _sandbox_round(mode, calls):
+    from autograder.sandbox import Limits, Sandbox
+
+    rng = np.random.default_rng(0)
+    x, gamma, beta = rng.normal(size=(64, 16)), np.ones(16), np.zeros(16)
+    start = time.perf_counter()
+    with Sandbox(SANDBOX_CELLS, limits=Limits(isolation=mode)) as box:
+        box.call("f", x, gamma, beta)
+        started = time.perf_counter() - start
+        start = time.perf_counter()
+        for _ in range(calls):
+            box.call("f", x, gamma, beta)
+        per_call = (time.perf_counter() - start) / calls
+    return started, per_call
+
+
+def run_sandbox(rounds, calls=200):
+    from autograder.sandbox.isolation import works
+
+    modes = [m for m in ("namespaces", "seccomp") if works(m)] + ["none"]
+    times = {m: ([], []) for m in modes}
+    _sandbox_round("none", 5)   # warm the page cache and the compiled filter
+    for _ in range(rounds):
+        for mode in modes:
+            started, per_call = _sandbox_round(mode, calls)
+            times[mode][0].append(started)
+            times[mode][1].append(per_call)
+    base_start, base_call = (statistics.median(v) for v in times["none"])
+    print(f"The sandbox's own cost, median of {rounds} round(s), modes in alternation, as "
+          f"{'root' if os.geteuid() == 0 else 'uid ' + str(os.geteuid())}:")
+    rows = []
+    for mode in modes:
+        start_s, call_s = (statistics.median(v) for v in times[mode])
+        rows.append([mode, f"{1000 * start_s:.0f}", f"{start_s / base_start:.2f}x", f"{1e6 * call_s:.0f}",
+                     f"{call_s / base_call:.2f}x"])
+    table(["isolation", "ms per student (start + 6 cells + 1 call)", "vs none", "us per call", "vs none"], rows)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--students", type=int, default=20, help="class size of the comparison (default 20)")
     parser.add_argument("--rounds", type=int, default=1, help="timed rounds of each grader, in alternation")
     parser.add_argument("--memory", action="store_true", help="our grader's peak memory instead of the comparison")
     parser.add_argument("--sizes", type=int, nargs="+", default=[10, 200], help="class sizes of --memory")
+    parser.add_argument("--sandbox", action="store_true", help="the cost of the sandbox's isolation, per mode")
     args = parser.parse_args(argv)
     start = time.perf_counter()
-    if args.memory:
+    if args.sandbox:
+        run_sandbox(max(args.rounds, 1))
+    elif args.memory:
         run_memory(args.sizes)
     else:
         run_comparison(args.students, args.rounds)

@@ -15,9 +15,12 @@ def _split(requirement):
 
 
 def pyproject_requirements():
+    """(dependencies conda installs, pip-only ones): a dependency with a platform marker (the sandbox's
+    Linux packages, not on conda-forge) goes in environment.yml's pip section, beside the test extra."""
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    reqs = dict(_split(r) for r in project["dependencies"])
-    extra = dict(_split(r) for r in project["optional-dependencies"]["test"])
+    reqs = dict(_split(r.split(";")[0]) for r in project["dependencies"] if ";" not in r)
+    extra = dict(_split(r.split(";")[0]) for r in project["dependencies"] if ";" in r)
+    extra.update(_split(r) for r in project["optional-dependencies"]["test"])
     return reqs, extra
 
 

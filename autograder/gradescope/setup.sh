@@ -16,6 +16,12 @@ if ! python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
     exit 1
 fi
 
+# The sandbox's seccomp filter is compiled by libseccomp; setpriv (util-linux) drops to the student's uid.
+if ! ldconfig -p | grep -q 'libseccomp\.so\.2' || ! command -v setpriv >/dev/null; then
+    apt-get update
+    apt-get install -y --no-install-recommends libseccomp2 util-linux
+fi
+
 # The image exists only to grade, so pip may install into the system Python (PEP 668's marker
 # guards a desktop's packages), over the copies apt installed (--ignore-installed: apt's have no
 # record pip could uninstall them by). CPU packages only.

@@ -1,11 +1,16 @@
 """The sandboxed child: runs a student's exercise cells and calls their functions on request.
 
-Started by ``client.Sandbox`` as ``python -I -S child.py CONFIG`` from a
-private folder that holds copies of this file, ``wire.py``, ``policy.py``
-and the student-safe part of ``course_lib``; never from the repository.
-Requests arrive as JSON lines on one pipe and answers leave on another;
-arrays travel as ``.npy`` files in the working folder. The student's
-prints go to log files, never into the protocol.
+Started by ``client.Sandbox`` as ``python -I -S child.py CONFIG`` inside the
+isolation of ``isolation.py``, from a read-only folder that holds copies of
+this file, ``wire.py``, ``channel.py``, ``policy.py`` and the student-safe
+part of ``course_lib``; never from the repository. Requests and answers are
+messages on the socket pair of ``channel.py``; the student's prints go to
+the log the grader gave as stdout and stderr, never into the protocol.
+
+Before any student code runs, the child confines itself further where the
+grader asks: seccomp and Landlock when there are no namespaces, then the
+audit hook of ``policy.py``, which only turns refusals into friendly
+messages. No verdict depends on the hook.
 
 Each exercise cell runs in its own namespace, so one broken cell does not
 take the others down.
@@ -13,6 +18,7 @@ take the others down.
 
 import json
 import os
+import socket
 import sys
 
 
@@ -20,14 +26,42 @@ def _setup(config):
     sys.path[:0] = [config["libdir"]]
     sys.path.extend(config["site_dirs"])
     sys.dont_write_bytecode = True
-    import numpy  # noqa: F401  imported before the policy, which then forbids what numpy's import needs
+    import numpy  # noqa: F401  imported before the confinement, which then forbids what numpy's import needs
 
+    import channel
     import course_lib.bncache  # noqa: F401
     import course_lib.history  # noqa: F401
     import policy
     import wire
 
-    return wire, policy
+    if config.get("landlock"):
+        _landlock(config["landlock"])
+    if config.get("seccomp_fd") is not None:
+        import seccomp
+
+        with os.fdopen(config["seccomp_fd"], "rb") as f:
+            seccomp.load(f.read())
+    return wire, channel, policy
+
+
+def _landlock(rules):
+    """Read-only access beneath rules['read'], read-write beneath rules['write'], nothing else."""
+    sys.path.append(rules["package"])
+    try:
+        from landlock.plumbing import FSAccess
+        from landlock.porcelain import Ruleset
+    finally:
+        sys.path.remove(rules["package"])
+
+    everything = FSAccess.all()
+    reading = FSAccess.READ_FILE | FSAccess.READ_DIR | FSAccess.EXECUTE
+    ruleset = Ruleset(everything)
+    for path in rules["read"]:
+        if os.path.exists(path):
+            ruleset.allow(path, rules=reading if os.path.isdir(path) else reading & FSAccess.all_file())
+    for path in rules["write"]:
+        ruleset.allow(path, rules=everything if os.path.isdir(path) else everything & FSAccess.all_file())
+    ruleset.apply()
 
 
 def _short(err, limit=500):
@@ -39,19 +73,18 @@ def _kind(err):
     return "not_implemented" if isinstance(err, NotImplementedError) else "raised"
 
 
-def main(config_path):
-    with open(config_path, encoding="utf-8") as f:
-        config = json.load(f)
-    wire, policy = _setup(config)
+def main(config_text):
+    config = json.loads(config_text)
+    wire, channel, policy = _setup(config)
     from course_lib.bncache import BNCache
     from course_lib.history import History
 
     records = {"BNCache": BNCache, "History": History}
     workdir = config["workdir"]
-    requests = os.fdopen(config["req_fd"], "rb", buffering=0)
-    answers = os.fdopen(config["resp_fd"], "wb", buffering=0)
+    sock = socket.socket(fileno=config["sock_fd"])
     os.chdir(workdir)
-    policy.install(read_dirs=config["read_dirs"], write_dirs=[workdir], deny_dirs=config["deny_dirs"])
+    if config.get("audit_hook", True):
+        policy.install(read_dirs=config["read_dirs"], write_dirs=[workdir], deny_dirs=config["deny_dirs"])
 
     namespaces = {}    # grade_id -> the cell's namespace
     cell_errors = {}   # grade_id -> what the cell raised when it was run
@@ -65,50 +98,62 @@ def main(config_path):
             return None, ("raised", f"the cell that defines {name} raised {cell_errors[cell]} when it was run")
         return None, ("missing", f"no {name} is defined: keep the name the notebook gives it")
 
-    def handle(req):
+    def handle(req, spec, data):
         op = req.get("op")
         if op == "load":
-            for grade_id, source in req["cells"].items():
+            for grade_id, source in spec["cells"].items():
                 ns = {"__name__": f"cell_{grade_id}", "__builtins__": __builtins__}
                 namespaces[grade_id] = ns
                 try:
                     exec(compile(source, f"<cell {grade_id}>", "exec"), ns)
                 except BaseException as err:   # a cell that fails still leaves its siblings usable
                     cell_errors[grade_id] = _short(err, 300)
-            return {"ok": True, "errors": cell_errors}
+            return {"ok": True, "errors": cell_errors}, None
         if op in ("call", "value"):
             target, problem = find(req["name"], req.get("cell"))
             if problem:
-                return {"ok": False, "kind": problem[0], "message": problem[1]}
+                return {"ok": False, "kind": problem[0], "message": problem[1]}, None
             if op == "value":
                 result = target
             else:
                 if not callable(target):
-                    return {"ok": False, "kind": "missing", "message": f"{req['name']} is not a function"}
-                args = wire.decode(req["args"], workdir, mmap=True, records=records)
-                kwargs = wire.decode(req["kwargs"], workdir, mmap=True, records=records)
+                    return {"ok": False, "kind": "missing", "message": f"{req['name']} is not a function"}, None
+                args = wire.unpack(spec["args"], data, writable=True, layouts=True, records=records)
+                kwargs = wire.unpack(spec["kwargs"], data, writable=True, layouts=True, records=records)
                 try:
                     result = target(*args, **kwargs)
                 except BaseException as err:   # SystemExit and KeyboardInterrupt included
-                    return {"ok": False, "kind": _kind(err), "message": _short(err)}
+                    return {"ok": False, "kind": _kind(err), "message": _short(err)}, None
             try:
-                value = wire.encode(result, workdir, f"out{req['id']}")
+                return {"ok": True}, wire.pack(result)
             except wire.WireError as err:
                 return {"ok": False, "kind": "unsupported",
-                        "message": f"returned {err}; return numpy arrays, numbers, tuples or None"}
+                        "message": f"returned {err}; return numpy arrays, numbers, tuples or None"}, None
             except BaseException as err:
-                return {"ok": False, "kind": "raised", "message": f"its result could not be read: {_short(err)}"}
-            return {"ok": True, "value": value}
-        return {"ok": False, "kind": "crashed", "message": f"unknown request {op!r}"}
+                return {"ok": False, "kind": "raised", "message": f"its result could not be read: {_short(err)}"}, None
+        return {"ok": False, "kind": "crashed", "message": f"unknown request {op!r}"}, None
 
-    for line in iter(requests.readline, b""):
-        req = json.loads(line)
+    os.close(channel.send(sock, {"ready": True}))
+    while True:
         try:
-            answer = handle(req)
+            req, fd = channel.receive(sock)
+        except EOFError:
+            return
+        try:
+            spec, data = channel.map_body(fd)
+        finally:
+            os.close(fd)
+        try:
+            answer, body = handle(req, spec, data)
         except BaseException as err:
-            answer = {"ok": False, "kind": "crashed", "message": _short(err)}
+            answer, body = {"ok": False, "kind": "crashed", "message": _short(err)}, None
         answer["id"] = req.get("id")
-        answers.write(json.dumps(answer).encode() + b"\n")
+        spec_out, data_out = body if body is not None else (None, b"")
+        try:
+            os.close(channel.send(sock, answer, spec_out, data_out))
+        except (OSError, ValueError, OverflowError) as err:
+            os.close(channel.send(sock, {"ok": False, "kind": "unsupported", "id": req.get("id"),
+                                         "message": f"its result could not be sent: {_short(err)}"}))
 
 
 if __name__ == "__main__":

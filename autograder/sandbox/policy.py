@@ -1,11 +1,17 @@
-"""The child's audit hook: what student code may do once it runs.
+"""The child's audit hook: friendly messages for what student code may not do. Not a boundary.
 
-Installed after numpy and the student-safe modules are imported, and never
-removable. It allows reading the Python installation and the sandbox's own
-folders, writing only in the working folder, and nothing else: no process,
-thread, signal, socket, ctypes, garbage-collector walk or tracing. The
-folders that hold the hidden suites, the reference library and the
-solutions are refused even where they sit inside an allowed folder.
+CPython's audit hooks are not a sandbox, and nothing here decides a grade:
+the operating system's isolation (``isolation.py``: namespaces, seccomp,
+Landlock, a uid of the child's own) is what keeps student code away from the
+grader. The hook only turns the most common refusals into a sentence the
+student understands ("the grader's sandbox does not allow opening ..."),
+where the operating system would say "No such file or directory" or
+"Operation not permitted". The tests of ``tests/test_sandbox_attacks.py``
+run with the hook switched off.
+
+It allows reading the Python installation and the sandbox's own folders,
+writing only in the working folder, and nothing else: no process, thread,
+signal, socket, ctypes, garbage-collector walk or tracing.
 """
 
 import os

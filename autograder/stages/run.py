@@ -5,15 +5,21 @@
 All of a student's assignments share one sandboxed child (started on the
 first call, restarted whenever it dies); each exercise cell runs in its own
 namespace there, so one broken exercise never costs another its points.
+The student's time budget (``Limits.student_seconds``) covers all of them.
+
+When the sandbox itself fails (it cannot start, the machine runs out of
+memory or descriptors), the run raises: the pipeline then reports a grader
+fault for the student's submissions, stamps nothing, and the next run tries
+again. Nothing of that is charged to the student.
 """
 
 import time
 
-from ..records import Graded
+from ..records import FAULT, Graded
 from ..sandbox import Limits, Sandbox, StudentError
 from ..suites.runner import run_suite
 
-__all__ = ["run", "Unavailable"]
+__all__ = ["run", "Unavailable", "SandboxFault"]
 
 
 class Unavailable:
@@ -31,16 +37,23 @@ class Unavailable:
         raise StudentError("missing", self.message)
 
 
-def _grade_one(extracted, student):
+def _grade_one(extracted, student, mode):
     start = time.perf_counter()
     sub = extracted.submission
     try:
         outcomes = tuple(run_suite(sub.assignment, student))
         error = extracted.error
     except Exception as err:   # a grader fault is reported for this submission; the batch goes on
-        outcomes, error = (), f"the grader failed on this submission ({type(err).__name__}: {err})"
+        outcomes, error = (), f"{FAULT} (Internal error: {type(err).__name__}: {str(err)[:300]})"
+    fault = getattr(student, "fault", None)
+    if fault is not None:
+        raise SandboxFault(f"the sandbox failed: {fault}")
     return Graded(sub, outcomes, error=error, problems=tuple(extracted.problems),
-                  seconds=time.perf_counter() - start)
+                  seconds=time.perf_counter() - start, isolation=mode)
+
+
+class SandboxFault(RuntimeError):
+    """The sandbox failed for reasons of the machine or the grader: the submissions are graded again later."""
 
 
 def run(extracted_list, workdir=None, limits=Limits()):
@@ -50,4 +63,5 @@ def run(extracted_list, workdir=None, limits=Limits()):
         if ex.error is None:
             cells.update(ex.cells)
     with Sandbox(cells, limits=limits, root=workdir) as sandbox:
-        return [_grade_one(ex, Unavailable(ex.error) if ex.error else sandbox) for ex in extracted_list]
+        return [_grade_one(ex, Unavailable(ex.error) if ex.error else sandbox, sandbox.mode)
+                for ex in extracted_list]

@@ -120,7 +120,9 @@ def test_no_namespace_or_mount_can_be_made(limits):
                  "import ctypes\nlibc = ctypes.CDLL(None, use_errno=True)\n"
                  "rc = libc.mount(b'none', b'/tmp', b'tmpfs', 0, None)\nreturn 'refused: mount' if rc else 'mounted'",
                  "import ctypes\nlibc = ctypes.CDLL(None, use_errno=True)\n"
-                 "rc = libc.syscall(101, 16, 1, 0, 0)\nreturn 'refused: ptrace' if rc else 'traced'"):
+                 "rc = libc.syscall(101, 16, 1, 0, 0)\nreturn 'refused: ptrace' if rc else 'traced'",
+                 "import ctypes\nlibc = ctypes.CDLL(None, use_errno=True)\nfd = os.open('/proc/self/ns/net', os.O_RDONLY)\n"
+                 "rc = libc.setns(fd, 0)\nreturn 'refused: setns' if rc else 'entered'"):
         got = attempt(limits, body)
         assert got.startswith("refused"), (body, got)
 
@@ -394,3 +396,35 @@ def test_a_class_with_attackers_grades_every_honest_student_fully(mode, tmp_path
     time.sleep(0.2)
     left = [p for p in os.listdir("/proc") if p.isdigit() and (_uid_of(p) or 0) >= UID_BASE]
     assert left == [], f"sandbox processes outlived the class: {left}"
+
+
+# -- with the audit hook on, as graded: its known bypasses reach nothing either -------------------------------
+BYPASSES = {
+    "str_subclass_that_lies": (
+        "class P(str):\n    def startswith(self, *a):\n        return True\n"
+        f"return open(P({str(REPO / 'course_lib' / 'batchnorm.py')!r})).read()[:50]"),
+    "fspath_that_changes": (
+        f"class P:\n    n = 0\n    def __fspath__(self):\n        P.n += 1\n"
+        f"        return '/sandbox' if P.n == 1 else {str(REPO / 'course_lib' / 'batchnorm.py')!r}\n"
+        "return open(P()).read()[:50]"),
+    "posixsubprocess_fork_exec": (   # what multiprocessing.util.spawnv_passfds calls, with no audit event
+        "import _posixsubprocess\nr, w = os.pipe()\n"
+        "pid = _posixsubprocess.fork_exec([b'/bin/sh', b'-c', b'exit 7'], [b'/bin/sh'], True, (w,), None, None, "
+        "-1, -1, -1, -1, -1, -1, r, w, False, False, -1, None, None, None, -1, None, False)\n"
+        "return 'spawned %d' % os.waitpid(pid, 0)[1]"),
+    "sqlite_on_a_host_path": (
+        f"import sqlite3\nsqlite3.connect({str(REPO / 'gradebook.db')!r}).execute('create table x (y)')\n"
+        "return 'created'"),
+    "stat_probe": f"return os.stat({str(REPO / 'autograder' / 'suites')!r}).st_mode",
+    "readlink_probe": "return os.readlink('/proc/1/exe')",
+}
+
+
+@pytest.mark.parametrize("name", sorted(BYPASSES))
+def test_the_hooks_bypasses_reach_nothing(name):
+    limits = Limits(call_seconds=5, load_seconds=5, memory_bytes=1 << 30, isolation="namespaces")
+    if not works("namespaces"):
+        pytest.skip("the namespaces isolation does not work on this machine")
+    got = attempt(limits, BYPASSES[name])
+    assert isinstance(got, str) and got.startswith("refused"), got
+    assert not (REPO / "gradebook.db").exists()

@@ -236,7 +236,7 @@ class Sandbox:
 
     # -- the child's life ---------------------------------------------------------
     def _command(self, sock_fd):
-        """(argv, Popen keywords, fds to close after the start) for the mode of this sandbox."""
+        """(argv, the child's config, Popen keywords, fds to pass and close after the start) for this sandbox's mode."""
         view = isolation.view()
         lib = _libdir()
         uid = self._owner[0] if self._owner else None

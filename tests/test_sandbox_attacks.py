@@ -428,3 +428,57 @@ def test_the_hooks_bypasses_reach_nothing(name):
     got = attempt(limits, BYPASSES[name])
     assert isinstance(got, str) and got.startswith("refused"), got
     assert not (REPO / "gradebook.db").exists()
+
+
+# -- what a child without namespaces could still reach, and the protocol itself ---------------------------------
+def test_no_signal_through_a_files_owner_and_no_other_process_limits(limits):
+    for body in ("import fcntl\nr, w = os.pipe()\nfcntl.fcntl(r, fcntl.F_SETOWN, os.getpid())\nreturn 'owner set'",
+                 "import fcntl\nr, w = os.pipe()\nfcntl.fcntl(r, 10, 9)\nreturn 'signal set'",
+                 "import resource\nresource.prlimit(os.getppid(), resource.RLIMIT_NOFILE, (1, 1))\nreturn 'lowered'"):
+        got = attempt(limits, body)
+        if limits.isolation == "namespaces" and "getppid" not in body:
+            continue   # inside its own pid namespace a file's owner can only be one of its own processes
+        assert got.startswith("refused"), (body, got)
+
+
+def test_the_sandboxs_own_modules_cannot_be_changed(limits):
+    from autograder.sandbox.client import _libdir
+
+    before = os.stat(_libdir() / "child.py").st_mode
+    got = attempt(limits, "os.chmod(os.path.join(os.path.dirname(sys.modules['wire'].__file__), 'child.py'), 0o600)\n"
+                          "return 'changed'")
+    assert got.startswith("refused"), got
+    assert os.stat(_libdir() / "child.py").st_mode == before
+
+
+def test_in_memory_files_are_bounded_by_the_descriptor_limit(limits):
+    got = attempt(limits, "keep = []\ntry:\n    while len(keep) < 10_000:\n        keep.append(os.memfd_create('m'))\n"
+                          "except OSError:\n    pass\nfor fd in keep:\n    os.close(fd)\nreturn len(keep)")
+    assert got < Limits().descriptors, got
+
+
+def test_a_message_the_grader_did_not_ask_for_breaks_the_protocol(limits):
+    src = ("import gc, socket\ndef f():\n    for o in gc.get_objects():\n        if isinstance(o, socket.socket):\n"
+           "            o.send(b'{\"id\": 99, \"ok\": true}')\n    return 1\n")
+    with Sandbox({"f": src, "g": "def g():\n    return 2\n"}, limits=limits) as sb:
+        with pytest.raises(StudentError, match="protocol") as info:
+            sb.call("f")
+        assert info.value.kind == "crashed"
+        assert sb.call("g") == 2   # a fresh child for the next function
+
+
+def test_one_notebooks_code_never_stands_in_for_anothers():
+    """02's cell lost its function; 05's notebook defines one: 02 is graded on 02's cells alone."""
+    import json
+
+    from autograder.records import Extracted, Submission
+    from autograder.stages.run import run as run_stage
+
+    solution = json.loads((REPO / "solutions" / "02_bn_equations" / "02_bn_equations.ipynb").read_text())
+    right = next("".join(c["source"]) for c in solution["cells"]
+                 if c.get("metadata", {}).get("nbgrader", {}).get("grade_id") == "batchnorm_forward")
+    two = Extracted(Submission("s", "02_bn_equations", Path("x")), cells={"batchnorm_forward": "x = 1\n"})
+    five = Extracted(Submission("s", "05_inference", Path("y")), cells={"update_running_stats": right})
+    graded = run_stage([two, five], limits=Limits(call_seconds=5, load_seconds=5))
+    forward = [o for o in graded[0].outcomes if o.exercise == "batchnorm_forward"]
+    assert forward and all(o.score == 0 for o in forward)

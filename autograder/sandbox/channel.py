@@ -20,10 +20,12 @@ import socket
 import stat
 import struct
 
-__all__ = ["send", "receive", "ChannelError", "MAX_HEADER", "MAX_BODY", "SEALS"]
+__all__ = ["send", "receive", "read_body", "map_body", "ChannelError", "MAX_HEADER", "MAX_BODY", "MAX_ANSWER_SPEC",
+           "SEALS"]
 
 MAX_HEADER = 1 << 16
 MAX_BODY = 80 << 20
+MAX_ANSWER_SPEC = 1 << 20   # bytes of JSON in an answer the grader reads: parsed only within this size
 SEALS = fcntl.F_SEAL_SHRINK | fcntl.F_SEAL_GROW | fcntl.F_SEAL_SEAL if hasattr(fcntl, "F_SEAL_SEAL") else 0
 _LENGTH = struct.Struct("<Q")
 
@@ -98,8 +100,11 @@ def _size(fd, limit):
     return info.st_size
 
 
-def read_body(fd, limit=MAX_BODY):
-    """(spec, data) of a body file, copied out through ``fd`` with a size cap: the sender cannot change it later."""
+def read_body(fd, limit=MAX_BODY, spec_limit=None):
+    """(spec, data) of a body file, copied out through ``fd`` with a size cap: the sender cannot change it later.
+
+    spec_limit: the most bytes of JSON parsed (the grader reading an answer); more is a ChannelError.
+    """
     size = _size(fd, limit)
     raw = b""
     while len(raw) < size:
@@ -107,7 +112,7 @@ def read_body(fd, limit=MAX_BODY):
         if not chunk:
             break
         raw += chunk
-    return _split(raw)
+    return _split(raw, spec_limit)
 
 
 def map_body(fd):
@@ -121,10 +126,12 @@ def map_body(fd):
     return spec, memoryview(view)[start:]
 
 
-def _split(raw):
+def _split(raw, spec_limit=None):
     if len(raw) < _LENGTH.size:
         raise ChannelError("a message body cut short")
     (length,) = _LENGTH.unpack(raw[:_LENGTH.size])
+    if spec_limit is not None and length > spec_limit:
+        raise ChannelError(f"a value whose description takes {length} bytes (the limit is {spec_limit})")
     if length > len(raw) - _LENGTH.size:
         raise ChannelError("a message body cut short")
     try:

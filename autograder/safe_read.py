@@ -10,9 +10,12 @@ import errno
 import os
 import stat
 
-__all__ = ["read_regular", "kind_of", "NotAFile", "FLAGS"]
+__all__ = ["read_regular", "kind", "kind_of", "NotAFile", "FLAGS", "FILE", "FOLDER", "LINK"]
 
 FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+
+
+FILE, FOLDER, LINK = "a file", "a folder", "a symbolic link"
 
 
 class NotAFile(OSError):
@@ -25,12 +28,20 @@ class NotAFile(OSError):
 
 def kind_of(mode):
     """What a file of ``mode`` (from lstat) is, in words: "a file", "a folder", "a symbolic link", ..."""
-    for test, kind in ((stat.S_ISREG, "a file"), (stat.S_ISDIR, "a folder"), (stat.S_ISLNK, "a symbolic link"),
+    for test, name in ((stat.S_ISREG, FILE), (stat.S_ISDIR, FOLDER), (stat.S_ISLNK, LINK),
                        (stat.S_ISFIFO, "a named pipe"), (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a device"),
                        (stat.S_ISBLK, "a device")):
         if test(mode):
-            return kind
+            return name
     return "a special file"
+
+
+def kind(path):
+    """What ``path`` is (see kind_of), without following a link; None when it is absent."""
+    try:
+        return kind_of(os.lstat(path).st_mode)
+    except (FileNotFoundError, NotADirectoryError, ValueError):
+        return None
 
 
 def read_regular(path, limit):

@@ -30,7 +30,7 @@ from autograder.suites.feedback import Feedback, fmt, quote, shorten, student_er
 from course_lib.exercises import ASSIGNMENTS
 
 from independent import CELLS, fill_notebook
-from test_feedback_html import Page, well_formed
+from test_feedback_html import well_formed
 
 ROOT = Path(__file__).resolve().parents[1]
 A01, A02 = ASSIGNMENTS[:2]

@@ -13,8 +13,6 @@ real pipeline.
 
 import os
 import pwd
-import signal
-import socket
 import time
 from pathlib import Path
 

@@ -5,8 +5,8 @@
 for testing suites, without the boundary.
 """
 
-from .client import USER_ENV, Limits, Sandbox, SandboxSetupError, fast_tmp, isolation_mode, sandbox_user
+from .client import USER_ENV, Limits, Sandbox, SandboxSetupError, isolation_mode, sandbox_user
 from .errors import KINDS, StudentError
 
-__all__ = ["Sandbox", "Limits", "StudentError", "SandboxSetupError", "KINDS", "fast_tmp", "sandbox_user", "USER_ENV",
+__all__ = ["Sandbox", "Limits", "StudentError", "SandboxSetupError", "KINDS", "sandbox_user", "USER_ENV",
            "isolation_mode"]

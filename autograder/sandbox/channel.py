@@ -120,10 +120,7 @@ def map_body(fd):
     size = _size(fd, MAX_BODY)
     if size == 0:
         raise ChannelError("an empty message body")
-    view = mmap.mmap(fd, size, mmap.MAP_SHARED, mmap.PROT_READ | mmap.PROT_WRITE)
-    spec, _ = _split(view[:_LENGTH.size + _LENGTH.unpack(view[:_LENGTH.size])[0]])
-    start = _LENGTH.size + _LENGTH.unpack(view[:_LENGTH.size])[0]
-    return spec, memoryview(view)[start:]
+    return _split(mmap.mmap(fd, size, mmap.MAP_SHARED, mmap.PROT_READ | mmap.PROT_WRITE))
 
 
 def _split(raw, spec_limit=None):

@@ -18,6 +18,7 @@ it raises SandboxSetupError and remembers it in ``fault``: that is the
 grader's fault, never charged to the student.
 """
 
+import errno
 import hashlib
 import json
 import os
@@ -28,14 +29,11 @@ import signal
 import socket
 import stat
 import subprocess
-import sys
 import tempfile
 import time
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-
-import numpy as np
 
 from course_lib.bncache import BNCache
 from course_lib.history import History
@@ -43,7 +41,7 @@ from course_lib.history import History
 from . import channel, isolation, wire
 from .errors import StudentError
 
-__all__ = ["Limits", "Sandbox", "SandboxSetupError", "fast_tmp", "sandbox_user", "USER_ENV", "isolation_mode"]
+__all__ = ["Limits", "Sandbox", "SandboxSetupError", "sandbox_user", "USER_ENV", "isolation_mode"]
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
@@ -111,13 +109,6 @@ def isolation_mode(asked=None):
 
 
 @lru_cache(maxsize=1)
-def fast_tmp():
-    """/dev/shm when it is usable, for the grader's own scratch files."""
-    shm = Path("/dev/shm")
-    return str(shm) if shm.is_dir() and os.access(shm, os.W_OK | os.X_OK) else None
-
-
-@lru_cache(maxsize=1)
 def _libdir():
     """A read-only folder of the child's modules, named by their content and shared by the grading processes.
 
@@ -140,22 +131,10 @@ def _libdir():
     staging.chmod(0o755)
     try:
         os.rename(staging, target)
-    except OSError:   # another process was first, or a stranger's folder is in the way
-        shutil.rmtree(staging, ignore_errors=True)
+    except OSError:   # another process was first (use its folder), or a stranger's is in the way (keep ours)
         if not _trusted(target, files):
-            target = Path(tempfile.mkdtemp(prefix="bn-sandbox-lib-", dir=tempfile.gettempdir()))
-            shutil.rmtree(target)
-            return _private_libdir(files, target)
-    return target
-
-
-def _private_libdir(files, target):
-    target.mkdir(mode=0o755)
-    (target / "course_lib").mkdir(mode=0o755)
-    for name, data in files.items():
-        (target / name).write_bytes(data)
-        (target / name).chmod(0o644)
-    target.chmod(0o755)
+            return staging
+        shutil.rmtree(staging, ignore_errors=True)
     return target
 
 
@@ -172,6 +151,7 @@ def _trusted(folder, files):
         return False
 
 
+@lru_cache(maxsize=1)
 def _unmasked(view):
     """What the child may read in the seccomp mode: the view's folders, each standard-library folder entry by
     entry so that its site-packages (where the grader may be installed) stays out, as bubblewrap masks it."""
@@ -180,6 +160,12 @@ def _unmasked(view):
         paths += [os.path.join(folder, name) for name in sorted(os.listdir(folder))
                   if os.path.join(folder, name) not in view.masked]
     return paths
+
+
+@lru_cache(maxsize=1)
+def _everyone_reads(view, lib):
+    """Whether a uid of its own could start the child: Python, numpy and the child's modules readable by all."""
+    return all(isolation.public(p) for p in (*view.readable, lib / "child.py"))
 
 
 def _memfd(name, data):
@@ -260,7 +246,7 @@ class Sandbox:
             config.update(libdir=str(inside / "lib"), site_dirs=[str(inside / "site")], workdir=str(isolation.WORK),
                           read_dirs=[str(inside / "lib"), str(inside / "site"), *view.stdlib, "/usr/lib", "/usr/lib64"])
             return argv + [view.python, "-I", "-S", str(inside / "lib" / "child.py")], config, {}, [bpf]
-        if self._owner is not None and not all(isolation.public(p) for p in (*view.readable, lib / "child.py")):
+        if self._owner is not None and not _everyone_reads(view, lib):
             if sandbox_user(self.limits) is not None:
                 raise SandboxSetupError(
                     f"Python ({view.python}) or numpy is not readable by other users, so the sandbox cannot "
@@ -576,8 +562,6 @@ def _out_of_resources(err, sock):
     A message whose descriptor the kernel could not install arrives truncated (a ChannelError): whether
     the grader can open a descriptor right now tells the two apart.
     """
-    import errno
-
     if isinstance(err, OSError) and err.errno in (errno.EMFILE, errno.ENFILE, errno.ENOMEM, errno.ENOSPC):
         return True
     if isinstance(err, channel.ChannelError) and sock is not None:
@@ -604,18 +588,3 @@ def _cell_of(name):
     if name.endswith("_by_hand"):
         return "by_hand_" + name[: -len("_by_hand")]
     return name
-
-
-def _detach(value):
-    """Copies of every array, so no memory map or shared buffer outlives the exchange."""
-    if isinstance(value, np.ndarray):
-        return np.array(value, copy=True)
-    if isinstance(value, tuple) and hasattr(value, "_fields"):
-        return type(value)(*(_detach(v) for v in value))
-    if isinstance(value, (tuple, list)):
-        return type(value)(_detach(v) for v in value)
-    if isinstance(value, dict):
-        return {k: _detach(v) for k, v in value.items()}
-    if isinstance(value, History):
-        return History(**{f: _detach(getattr(value, f)) for f in wire.FIELDS["History"]})
-    return value

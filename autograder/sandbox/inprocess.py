@@ -4,8 +4,12 @@ It has the sandbox's API and converts values the same way (through
 ``wire``), but it is not a boundary: never grade untrusted code with it.
 """
 
+import numpy as np
+
+from course_lib.history import History
+
 from . import wire
-from .client import RECORDS, _cell_of, _detach
+from .client import RECORDS, _cell_of
 from .errors import StudentError
 
 __all__ = ["InProcessStudent"]
@@ -32,11 +36,15 @@ class InProcessStudent:
         raise StudentError("missing", f"no {name} is defined: keep the name the notebook gives it")
 
     def _roundtrip(self, value, prefix):
+        """``value`` as the other side of the boundary sees it: arguments keep the test's layout (views over
+        one buffer, as in the child), results come back as fresh contiguous copies (as to the grader)."""
+        sending = prefix in ("a", "k")
         try:
-            spec, data = wire.pack(value, keep_layout=prefix in ("a", "k"))
+            spec, data = wire.pack(value, keep_layout=sending)
         except wire.WireError as err:
             raise StudentError("unsupported", f"returned {err}") from None
-        return _detach(wire.unpack(spec, data, layouts=True, records=RECORDS))
+        return wire.unpack(spec, bytearray(data) if sending else data, writable=sending, layouts=sending,
+                           records=RECORDS)
 
     def call(self, name, *args, **kwargs):
         fn = self._find(name, name)
@@ -65,3 +73,18 @@ class InProcessStudent:
 
     def __exit__(self, *exc):
         self.close()
+
+
+def _detach(value):
+    """Copies of every array, so the arguments seen after a call do not change with the buffer they were in."""
+    if isinstance(value, np.ndarray):
+        return np.array(value, copy=True)
+    if isinstance(value, tuple) and hasattr(value, "_fields"):
+        return type(value)(*(_detach(v) for v in value))
+    if isinstance(value, (tuple, list)):
+        return type(value)(_detach(v) for v in value)
+    if isinstance(value, dict):
+        return {k: _detach(v) for k, v in value.items()}
+    if isinstance(value, History):
+        return History(**{f: _detach(getattr(value, f)) for f in wire.FIELDS["History"]})
+    return value

@@ -50,7 +50,6 @@ TIOCSTI = 0x5412
 def program(shared_host=False):
     """The filter as BPF bytes. shared_host: the child has no namespaces, so also deny SHARED_HOST and asking
     for signals through a file's owner."""
-    import os
     import tempfile
 
     import pyseccomp as sc

@@ -14,7 +14,6 @@ run out of stack). Each is a malformed notebook, told to the student.
 import json
 import os
 import re
-import stat
 import warnings
 from array import array
 from itertools import accumulate
@@ -22,7 +21,7 @@ from pathlib import Path
 
 from ..discover import notebooks_in
 from ..records import Submission, Validated
-from ..safe_read import NotAFile, kind_of, read_regular
+from ..safe_read import FILE, FOLDER, LINK, NotAFile, kind, read_regular
 
 __all__ = ["validate", "notebook_json", "nesting_depth", "MAX_BYTES", "MAX_DEPTH"]
 
@@ -119,8 +118,11 @@ def nesting_depth(data):
 
 def _read_bytes(path, assignment):
     """The bytes of the notebook file at ``path``; never through a link, never from a pipe or a device."""
-    kind = _kind(path)
-    if kind == "dir":
+    try:
+        found = kind(path)
+    except OSError as err:
+        raise _Unreadable(f"{path.name} could not be read ({err.strerror}). Submit it again.") from None
+    if found == FOLDER:
         notebooks = notebooks_in(path)
         if not notebooks:
             raise _Unreadable(f"No notebook (.ipynb) was found in your {assignment} folder. "
@@ -129,10 +131,10 @@ def _read_bytes(path, assignment):
         raise _Unreadable(f"Your {assignment} folder holds several notebooks ({listed}) and none is named "
                           f"{assignment}.ipynb, so the grader cannot tell which to grade. Keep only one, "
                           f"or name the one to grade {assignment}.ipynb.")
-    if kind is None:
+    if found is None:
         raise _Unreadable(f"No notebook was submitted for {assignment} (expected {assignment}/{path.name}).")
-    if kind != "a file":
-        raise _not_a_file(path.name, kind)
+    if found != FILE:
+        raise _not_a_file(path.name, found)
     try:
         _check_size(path.name, os.lstat(path).st_size)   # the size it says, before reading a byte
         data = read_regular(path, MAX_BYTES)
@@ -152,19 +154,8 @@ def _check_size(name, size):
             "Cells, save, and submit again.")
 
 
-def _kind(path):
-    """"a file", "dir" or what else ``path`` is, without following a link; None when it is absent."""
-    try:
-        mode = os.lstat(path).st_mode
-    except (FileNotFoundError, NotADirectoryError):
-        return None
-    except OSError as err:
-        raise _Unreadable(f"{path.name} could not be read ({err.strerror}). Submit it again.") from None
-    return "dir" if stat.S_ISDIR(mode) else kind_of(mode)
-
-
 def _not_a_file(name, kind):
-    if kind == "a symbolic link":
+    if kind == LINK:
         return _Unreadable(f"{name} is a symbolic link, not a notebook file; the grader does not follow links. "
                            "Submit the notebook file itself.")
     return _Unreadable(f"{name} is not a notebook file: it is {kind}, which the grader does not read. Submit the "

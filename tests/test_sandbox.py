@@ -204,3 +204,11 @@ def test_wire_keeps_the_layout_of_what_the_grader_sends():
     spec, data = wire.pack(a, keep_layout=True)
     back = wire.unpack(spec, bytearray(data), writable=True, layouts=True)
     assert back.strides == a.strides and np.array_equal(back, a)
+
+
+def test_many_calls_hold_no_descriptor_or_buffer_of_earlier_ones():
+    """Each call's arguments are freed when it returns, not when a garbage collection happens to run."""
+    src = "import gc, os\ngc.disable()\ndef f(x, g, b):\n    return len(os.listdir('/proc/self/fd'))\n"
+    with Sandbox({"f": src}, limits=Limits(audit_hook=False)) as sb:
+        counts = [sb.call("f", np.ones((4, 3)), np.ones(3), np.zeros(3)) for _ in range(100)]
+    assert max(counts) <= min(counts) + 1, counts

@@ -124,7 +124,10 @@ def pack(value, *, keep_layout=False):
             return {"t": "dict", "v": {k: enc(x, depth + 1) for k, x in v.items()}}
         raise WireError(f"an object of type {type(v).__name__}")
 
-    spec = enc(value, 0)
+    try:
+        spec = enc(value, 0)
+    finally:
+        del enc   # enc refers to itself: without this, the cycle keeps ``chunks`` until the garbage collector runs
     return spec, b"".join(chunks)
 
 
@@ -221,4 +224,8 @@ def unpack(spec, buffer, *, writable=False, layouts=False, records=None):
             return cls(**dict(zip(FIELDS[t], items)))
         raise WireError(f"unknown tag {t!r}")
 
-    return dec(spec, 0)
+    try:
+        return dec(spec, 0)
+    finally:
+        del dec   # dec refers to itself: without this, the cycle keeps ``buffer`` (in the child, a memory map and
+        #           its descriptor) alive until the garbage collector runs, and a child making many calls runs out

@@ -1,24 +1,44 @@
-"""The exercise contract: every function students write, where, and its reference.
+"""The exercise table: the one place an exercise is defined.
 
-Notebooks, visible checks, hidden suites and the release tests all read this
-one table. ``reference`` is a ``module:function`` path inside ``course_lib``;
-it is a string so that importing this table never imports a reference
-implementation. Each module named there holds only reference code
-(``normalize``, ``batchnorm``, ``dense``, ``running_stats``, ``reach``), so
-that the student bundle (scripts/bundle.py) leaves them out whole; the rest
-of the library reaches them only through ``defaults``.
+Each row says what the student writes (a function, or a value worked by
+hand), where (its notebook and the nbgrader ``grade_id`` of its cell), its
+contract, its reference, its points and the mistakes it knows. Extraction,
+the sandbox, the reports, the gradebook, the self-check and the release
+tests loop over this table; none of them names an exercise.
+
+Convention: the visible check of row ``e`` is ``course_lib.checks.check_<e.name>``,
+its hidden suite ``autograder/suites/<e.assignment>/test_<e.suite>.py``, and its
+mistakes are entries of ``course_lib.mistakes``.
+
+``reference`` is a ``module:attribute`` path inside ``course_lib``; it is a
+string so that importing this table never imports a reference
+implementation. Each module named there holds only reference code, so that
+the student bundle (scripts/bundle.py) leaves them out whole.
 """
 
 from typing import NamedTuple
 
-__all__ = ["Exercise", "EXERCISES", "ASSIGNMENTS", "exercise", "exercises_of"]
+__all__ = ["Exercise", "FUNCTION", "VALUE", "EXERCISES", "ASSIGNMENTS", "exercise", "exercises_of",
+           "exercise_of_grade_id"]
+
+FUNCTION = "function"   # the student defines ``def <name>(...)``
+VALUE = "value"         # the student assigns ``<name> = ...``, a value worked out by hand
 
 
 class Exercise(NamedTuple):
-    name: str          # the function the student defines
+    name: str          # the function or variable the student defines
+    kind: str          # FUNCTION or VALUE
     assignment: str    # the notebook it is written in
+    grade_id: str      # the nbgrader grade_id of its cell
     signature: str     # the contract, as the notebook states it
-    reference: str     # "module:function" in course_lib
+    reference: str     # "module:attribute" in course_lib
+    points: float      # what its hidden tests are worth together
+    mistakes: tuple = ()   # the names of its entries in course_lib.mistakes
+    suite: str = ""    # its hidden-suite file is test_<suite>.py (default: its name)
+
+    @property
+    def suite_file(self):
+        return f"test_{self.suite or self.name}.py"
 
 
 ASSIGNMENTS = (
@@ -30,32 +50,51 @@ ASSIGNMENTS = (
     "06_experiments",
 )
 
+
+def _function(name, assignment, signature, reference, points, mistakes=()):
+    return Exercise(name, FUNCTION, assignment, name, signature, reference, points, tuple(mistakes))
+
+
+def _by_hand(step, signature):
+    """A value of notebook 03's walkthrough: grade_id by_hand_<step> assigns <step>_by_hand, 1 point."""
+    return Exercise(f"{step}_by_hand", VALUE, "03_cgpa_iq_walkthrough", f"by_hand_{step}", signature,
+                    f"walkthrough:{step}", 1.0, ("unbiased", "std", "shared_gamma"), suite="by_hand")
+
+
 EXERCISES = (
-    Exercise("standardize", "01_covariate_shift",
-             "standardize(X) -> (X_std, mean, std)", "normalize:standardize"),
-    Exercise("batchnorm_forward", "02_bn_equations",
-             "batchnorm_forward(x, gamma, beta, eps=1e-5) -> (out, cache)", "batchnorm:batchnorm_forward"),
-    Exercise("bn_param_count", "02_bn_equations",
-             "bn_param_count(units) -> (total, trainable, non_trainable)", "batchnorm:bn_param_count"),
-    Exercise("dense_forward", "03_cgpa_iq_walkthrough",
-             "dense_forward(X, W, b) -> Z", "dense:dense_forward"),
-    Exercise("bn_neuron", "03_cgpa_iq_walkthrough",
-             "bn_neuron(z, gamma, beta, eps=1e-5) -> y", "batchnorm:bn_neuron"),
-    Exercise("batchnorm_backward", "04_backprop",
-             "batchnorm_backward(dout, cache) -> (dx, dgamma, dbeta)", "batchnorm:batchnorm_backward"),
-    Exercise("batchnorm_backward_alt", "04_backprop",
-             "batchnorm_backward_alt(dout, cache) -> (dx, dgamma, dbeta)", "batchnorm:batchnorm_backward_alt"),
-    Exercise("update_running_stats", "05_inference",
-             "update_running_stats(running_mean, running_var, batch_mean, batch_var, momentum=0.9)"
-             " -> (new_mean, new_var)", "running_stats:update_running_stats"),
-    Exercise("batchnorm_inference", "05_inference",
-             "batchnorm_inference(x, gamma, beta, running_mean, running_var, eps=1e-5) -> out",
-             "running_stats:batchnorm_inference"),
-    Exercise("epochs_to_reach", "06_experiments",
-             "epochs_to_reach(history, threshold) -> int or None", "reach:epochs_to_reach"),
+    _function("standardize", "01_covariate_shift",
+              "standardize(X) -> (X_std, mean, std)", "normalize:standardize", 4.0),
+    _function("batchnorm_forward", "02_bn_equations",
+              "batchnorm_forward(x, gamma, beta, eps=1e-5) -> (out, cache)", "batchnorm:batchnorm_forward", 6.0),
+    _function("bn_param_count", "02_bn_equations",
+              "bn_param_count(units) -> (total, trainable, non_trainable)", "batchnorm:bn_param_count", 2.0),
+    _by_hand("z", "z_by_hand: the pre-activations z = X @ W + b, shape (4, 2)"),
+    _by_hand("mu", "mu_by_hand: the batch mean of each unit, shape (2,)"),
+    _by_hand("var", "var_by_hand: the batch variance of each unit, shape (2,)"),
+    _by_hand("z_hat", "z_hat_by_hand: the normalized pre-activations, shape (4, 2)"),
+    _by_hand("y", "y_by_hand: the scaled and shifted outputs, shape (4, 2)"),
+    _by_hand("a", "a_by_hand: the activations after ReLU, shape (4, 2)"),
+    _function("dense_forward", "03_cgpa_iq_walkthrough",
+              "dense_forward(X, W, b) -> Z", "dense:dense_forward", 2.0),
+    _function("bn_neuron", "03_cgpa_iq_walkthrough",
+              "bn_neuron(z, gamma, beta, eps=1e-5) -> y", "batchnorm:bn_neuron", 3.0),
+    _function("batchnorm_backward", "04_backprop",
+              "batchnorm_backward(dout, cache) -> (dx, dgamma, dbeta)", "batchnorm:batchnorm_backward", 6.0),
+    _function("batchnorm_backward_alt", "04_backprop",
+              "batchnorm_backward_alt(dout, cache) -> (dx, dgamma, dbeta)", "batchnorm:batchnorm_backward_alt",
+              6.0),
+    _function("update_running_stats", "05_inference",
+              "update_running_stats(running_mean, running_var, batch_mean, batch_var, momentum=0.9)"
+              " -> (new_mean, new_var)", "running_stats:update_running_stats", 4.0),
+    _function("batchnorm_inference", "05_inference",
+              "batchnorm_inference(x, gamma, beta, running_mean, running_var, eps=1e-5) -> out",
+              "running_stats:batchnorm_inference", 4.0),
+    _function("epochs_to_reach", "06_experiments",
+              "epochs_to_reach(history, threshold) -> int or None", "reach:epochs_to_reach", 3.0),
 )
 
 _BY_NAME = {e.name: e for e in EXERCISES}
+_BY_GRADE_ID = {(e.assignment, e.grade_id): e for e in EXERCISES}
 
 
 def exercise(name):
@@ -71,3 +110,8 @@ def exercises_of(assignment):
     if assignment not in ASSIGNMENTS:
         raise ValueError(f"unknown assignment {assignment!r}; the assignments are {list(ASSIGNMENTS)}")
     return tuple(e for e in EXERCISES if e.assignment == assignment)
+
+
+def exercise_of_grade_id(assignment, grade_id):
+    """The Exercise whose cell in ``assignment`` has ``grade_id``, or None."""
+    return _BY_GRADE_ID.get((assignment, grade_id))

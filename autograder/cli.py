@@ -1,7 +1,6 @@
 """The command line: ``python -m autograder COMMAND``.
 
     grade SUBMITTED --out OUT    grade a class (autograder.pipeline)
-    check NOTEBOOK               a student's self-check with the public checks (course_lib.selfcheck)
     gradescope ASSIGNMENT ...    build Gradescope autograder zips (autograder.gradescope)
 
 Arguments, output and exit codes only; the work is done in the modules named.
@@ -64,7 +63,6 @@ def _parser():
 
 # Commands with their own parsers, in their own modules: imported only when used.
 DELEGATED = {
-    "check": ("course_lib.selfcheck", "check your notebook with the public checks, exercise by exercise"),
     "gradescope": ("autograder.gradescope", "build a Gradescope autograder zip per assignment"),
 }
 

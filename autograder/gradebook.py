@@ -35,7 +35,6 @@ from course_lib.exercises import exercises_of
 
 from .late import TIMESTAMP, LatePolicy
 from .safe_read import read_regular
-from .stages.extract import BY_HAND_ASSIGNMENT, BY_HAND_STEPS
 from .stages.validate import MAX_BYTES
 
 __all__ = ["record", "roster", "GradebookError", "cell_scores"]
@@ -54,15 +53,8 @@ def cell_scores(graded):
     for o in graded.outcomes:
         by_exercise.setdefault(o.exercise, []).append(o)
     failed = graded.error is not None
-    scores = {f"check_{e.name}": 0.0 if failed else sum(o.score for o in by_exercise.get(e.name, ()))
-              for e in exercises_of(assignment)}
-    if assignment == BY_HAND_ASSIGNMENT:
-        steps = by_exercise.get("by_hand", ())
-        if steps and len(steps) != len(BY_HAND_STEPS):
-            raise GradebookError(f"{assignment}: {len(steps)} by-hand tests, expected one per step {BY_HAND_STEPS}")
-        for i, step in enumerate(BY_HAND_STEPS):
-            scores[f"check_by_hand_{step}"] = 0.0 if failed or not steps else steps[i].score
-    return scores
+    return {f"check_{e.grade_id}": 0.0 if failed else sum(o.score for o in by_exercise.get(e.name, ()))
+            for e in exercises_of(assignment)}
 
 
 def record(graded_list, out, course_root=".", policy=None, log=print):

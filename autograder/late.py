@@ -23,14 +23,14 @@ counts as a stamp.
 
 import math
 import os
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .safe_read import NotAFile, read_regular
 
-__all__ = ["LatePolicy", "load_policy", "parse_time", "read_timestamp", "lateness", "PolicyError", "TIMESTAMP"]
+__all__ = ["LatePolicy", "Lateness", "load_policy", "parse_time", "read_timestamp", "lateness", "PolicyError", "TIMESTAMP"]
 
 TIMESTAMP = "timestamp.txt"   # nbgrader's name, in each submission folder
 MAX_TIMESTAMP_BYTES = 1024     # nbgrader's stamp is one line of about 30 bytes
@@ -159,8 +159,33 @@ def _read_small_file(path):
     return data.decode("utf-8", errors="replace")
 
 
+@dataclass(frozen=True)
+class Lateness:
+    """How late a submission is and what it costs; ``status`` and ``message`` are set for an unknown time."""
+
+    submitted: str
+    due: str
+    days_late: int
+    percent: float
+    penalty: float
+    raw_score: float
+    status: str | None = None
+    message: str | None = None
+
+    def as_dict(self):
+        """As results.json stores it (status and message only when the time is unknown)."""
+        return {k: v for k, v in asdict(self).items() if v is not None or k not in ("status", "message")}
+
+    @classmethod
+    def from_dict(cls, doc):
+        """From results.json's ``late``; None for none."""
+        if not doc:
+            return None
+        return cls(**{f.name: doc[f.name] for f in fields(cls) if f.name in doc})
+
+
 def lateness(policy, assignment, submitted, raw_score):
-    """The Graded.late dict for a submission, or None when it is on time or cannot be late.
+    """The Lateness of a submission, or None when it is on time or cannot be late.
 
     submitted: the ISO 8601 time of the submission; None (or anything that is
     not a time) when unknown, which with a due date gets the largest penalty.
@@ -179,14 +204,8 @@ def lateness(policy, assignment, submitted, raw_score):
         return None
     days = math.ceil(over / timedelta(days=1))
     percent = min(policy.percent_per_day * days, policy.max_percent)
-    return {
-        "submitted": _show(moment),
-        "due": _show(due),
-        "days_late": days,
-        "percent": percent,
-        "penalty": round(raw_score * percent / 100, 4),
-        "raw_score": round(raw_score, 4),
-    }
+    return Lateness(_show(moment), _show(due), days, percent, round(raw_score * percent / 100, 4),
+                    round(raw_score, 4))
 
 
 def _unknown_time(policy, due, raw_score):
@@ -197,16 +216,8 @@ def _unknown_time(policy, due, raw_score):
         percent, days = 0.0, 0
     message = (f"{TIMESTAMP} is missing or unreadable, so the maximum late penalty ({percent:g}%) was applied; "
                "ask your instructor if you submitted on time")
-    return {
-        "submitted": f"at an unknown time ({message})",
-        "due": _show(due),
-        "days_late": days,
-        "percent": percent,
-        "penalty": round(raw_score * percent / 100, 4),
-        "raw_score": round(raw_score, 4),
-        "status": UNKNOWN_TIME,
-        "message": message,
-    }
+    return Lateness(f"at an unknown time ({message})", _show(due), days, percent,
+                    round(raw_score * percent / 100, 4), round(raw_score, 4), UNKNOWN_TIME, message)
 
 
 def _show(moment):

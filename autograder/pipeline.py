@@ -1,16 +1,20 @@
 """The grading pipeline: submissions flow through the stages as plain records.
 
-    Submission -> validate -> Validated -> extract -> Extracted -> run -> Graded -> late -> reports
+    Submission -> validate -> Validated -> extract -> Extracted -> run -> Graded -> late -> report
 
-``grade_student`` takes one student's submissions through every stage;
-``grade_all`` runs it for a class, one job per student, in worker processes.
+``STAGES`` is that list, and it is what ``grade_student`` runs: each stage is
+``stage(record, context) -> record``, where the Context holds what one
+student's job shares (the report folder, the late policy, the sandbox's
+scratch folder and the student's time budget). ``grade_all`` runs
+``grade_student`` for a class, one job per student, in worker processes.
 Only records cross between the grader's processes; student code never runs
 in them (the run stage's sandbox owns that).
 
 Resume: each submission's folder gets a ``.stamp.json`` last, after its
 reports, holding the sha256 of the notebook, a fingerprint of the grader's
-source, and what decides a late penalty (the submission time and the policy). A re-run skips a submission whose stamp still matches and whose
-results.json exists, and reads its record back from results.json instead.
+source, and what decides a late penalty (the submission time and the policy).
+A re-run skips a submission whose stamp still matches and whose results.json
+exists, and reads its record back from results.json instead.
 """
 
 import dataclasses
@@ -22,6 +26,7 @@ import tempfile
 from collections import deque
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -33,8 +38,8 @@ from .reports.results import RESULTS, read_graded
 from .stages.extract import extract
 from .stages.validate import validate
 
-__all__ = ["STAGES", "run", "grade_student", "grade_all", "grader_fingerprint", "notebook_digest", "STAMP",
-           "graded_score", "FAULT"]
+__all__ = ["STAGES", "Context", "run", "late", "report", "grade_student", "grade_all", "grader_fingerprint",
+           "notebook_digest", "STAMP", "graded_score", "FAULT"]
 
 STAMP = ".stamp.json"
 # A worker is replaced after this many students, so that whatever a job leaves behind
@@ -42,59 +47,87 @@ STAMP = ".stamp.json"
 TASKS_PER_WORKER = 50
 
 
-def run(extracted_list, workdir):
-    """Stage 3: the sandboxed run and the hidden suites (autograder.stages.run).
+@dataclass
+class Context:
+    """What the stages of one student's job share.
 
-    Imported on first use: it brings pytest, numpy and the sandbox, which the
-    parent process of a class run never needs.
+    run_stage: what grades an Extracted, ``run_stage(extracted, context) -> Graded``
+        (default autograder.stages.run.run: the sandbox and the hidden suites).
+    spent: seconds of the student's time budget used so far; the run stage adds to it.
     """
+
+    out: Path
+    policy: LatePolicy = dataclasses.field(default_factory=LatePolicy)
+    fingerprint: str = ""
+    workdir: str | None = None
+    run_stage: object = None
+    spent: float = 0.0
+
+
+def run(extracted, context):
+    """Stage 3: the sandboxed run and the hidden suites; a grader fault becomes a fault record, never a raise.
+
+    The Graded record takes over the student's cells and answers, for the reports.
+    """
+    try:
+        graded = (context.run_stage or _sandboxed)(extracted, context)
+        if graded is None:
+            raise RuntimeError("the run stage returned no result for it")
+    except Exception as err:
+        graded = _fault(extracted.submission, f"{type(err).__name__}: {err}", extracted.problems)
+    notes = extracted.submission.notes + extracted.problems   # kept even if the run stage did not pass them on
+    return dataclasses.replace(graded, problems=tuple(dict.fromkeys(notes + tuple(graded.problems))),
+                               cells=extracted.cells, answers=extracted.answers, notebook_read=extracted.read)
+
+
+def _sandboxed(extracted, context):
+    """autograder.stages.run, imported on first use: it brings pytest, numpy and the sandbox, which the
+    parent process of a class run never needs."""
     from .stages.run import run as run_suites
 
-    return run_suites(extracted_list, workdir)
+    return run_suites(extracted, context)
 
 
-def late(graded, policy):
-    """Stage 4: the late penalty of ``policy`` (an autograder.late.LatePolicy), from the submission's time."""
+def late(graded, context):
+    """Stage 4: the late penalty of the context's policy, from the submission's time."""
     if graded.error is not None:
         return graded
     sub = graded.submission
-    return dataclasses.replace(graded, late=lateness(policy, sub.assignment, sub.timestamp, graded.raw_score))
+    return dataclasses.replace(graded, late=lateness(context.policy, sub.assignment, sub.timestamp,
+                                                     graded.raw_score))
+
+
+def report(graded, context):
+    """Stage 5: the submission's reports, then its stamp (none for a grader fault: the next run retries it)."""
+    folder = write_submission_reports(graded, context.out)
+    if not (graded.error or "").startswith(FAULT):
+        atomic_write_text(folder / STAMP, json.dumps(_stamp(graded.submission, context), indent=2) + "\n")
+    return graded
 
 
 # The order is the data's: a notebook is read before its cells can be found, the cells are found
-# before they run, a penalty needs the score, and reports are written from Graded records only.
-# validate and extract see one submission at a time; run takes all of a student's submissions at
-# once, because it starts one sandbox per student.
-STAGES = (validate, extract, run, late, write_submission_reports)
+# before they run, a penalty needs the score, and the reports are written from Graded records only.
+STAGES = (validate, extract, run, late, report)
 
 
 def grade_student(submissions, out, *, run_stage=None, fingerprint=None, policy=None):
-    """Grade one student's submissions and write their reports; returns a Graded per submission, in order.
+    """Grade one student's submissions through STAGES; returns a Graded per submission, in order.
 
-    run_stage: the run stage to use (default ``run``); tests pass a stand-in.
+    run_stage: what grades an Extracted (see Context; tests pass a stand-in).
     fingerprint: the grader's fingerprint (default ``grader_fingerprint()``).
     policy: the late-penalty policy (default: none, nothing is late).
     """
-    run_stage = run_stage or run
-    fingerprint = fingerprint or grader_fingerprint()
-    policy = policy or LatePolicy()
-    graded, stamps, todo = [None] * len(submissions), [None] * len(submissions), []
-    for i, sub in enumerate(submissions):
-        stamps[i] = {"notebook_sha256": notebook_digest(sub.path), "grader": fingerprint,
-                     "late": [sub.timestamp, policy.key(sub.assignment)], "notes": list(sub.notes)}
-        graded[i] = _resumed(sub, out, stamps[i])
-        if graded[i] is None:
-            todo.append(i)
-    extracted = [extract(validate(submissions[i])) for i in todo]   # the notebooks are dropped here
-    for i, ex, g, fault in zip(todo, extracted, *_run_safely(run_stage, extracted)):
-        notes = submissions[i].notes + ex.problems
-        if notes:   # keep discovery's and the extraction's notes even if the run stage did not pass them on
-            g = dataclasses.replace(g, problems=tuple(dict.fromkeys(notes + tuple(g.problems))))
-        g = late(g, policy)
-        folder = write_submission_reports(g, out)
-        if not fault:   # a grader fault is retried by the next run, so it gets no stamp
-            atomic_write_text(folder / STAMP, json.dumps(stamps[i], indent=2) + "\n")
-        graded[i] = g
+    context = Context(Path(out), policy or LatePolicy(), fingerprint or grader_fingerprint(), run_stage=run_stage)
+    graded = []
+    with tempfile.TemporaryDirectory(prefix="autograder-") as workdir:
+        context.workdir = workdir
+        for sub in submissions:
+            record = _resumed(sub, context)
+            if record is None:
+                record = sub
+                for stage in STAGES:
+                    record = stage(record, context)
+            graded.append(record)
     return graded
 
 
@@ -140,7 +173,7 @@ def grade_all(submissions, out, workers=None, progress=None, *, run_stage=None, 
 
 def graded_score(graded):
     """The score a report shows: 0 for a notebook that could not be graded."""
-    return 0.0 if graded.error is not None else graded.score
+    return graded.scores.final
 
 
 def notebook_digest(path):
@@ -174,39 +207,20 @@ def grader_fingerprint():
     return h.hexdigest()
 
 
-def _resumed(sub, out, stamp):
+def _stamp(sub, context):
+    return {"notebook_sha256": notebook_digest(sub.path), "grader": context.fingerprint,
+            "late": [sub.timestamp, context.policy.key(sub.assignment)], "notes": list(sub.notes)}
+
+
+def _resumed(sub, context):
     """The record of an up-to-date submission, read back from its results.json, or None."""
-    folder = submission_folder(out, sub)
+    folder = submission_folder(context.out, sub)
     try:
-        if json.loads((folder / STAMP).read_text(encoding="utf-8")) != stamp:
+        if json.loads((folder / STAMP).read_text(encoding="utf-8")) != _stamp(sub, context):
             return None
         return dataclasses.replace(read_graded(folder / RESULTS, sub), resumed=True)
     except (OSError, ValueError, TypeError, KeyError):
         return None
-
-
-def _run_safely(run_stage, extracted):
-    """(Graded per Extracted, in order; whether each is a grader fault) -- the run stage cannot stop the batch."""
-    if not extracted:
-        return [], []
-    try:
-        with tempfile.TemporaryDirectory(prefix="autograder-") as workdir:
-            returned = list(run_stage(extracted, workdir))
-    except Exception as err:
-        returned, reason = [], f"{type(err).__name__}: {err}"
-    else:
-        reason = "the run stage returned no result for it"
-    by_key = {(g.submission.student, g.submission.assignment): g for g in returned}
-    graded, faults = [], []
-    for ex in extracted:
-        g = by_key.get((ex.submission.student, ex.submission.assignment))
-        if g is None:
-            graded.append(_fault(ex.submission, reason, ex.problems))
-            faults.append(True)
-        else:   # an error the extraction did not give is the grader's, not the student's
-            graded.append(g)
-            faults.append(g.error is not None and g.error != ex.error)
-    return graded, faults
 
 
 def _fault(submission, reason, problems=()):
@@ -230,7 +244,8 @@ def _job(subs, out, run_stage, fingerprint, policy):
 
 
 def _slim(graded):
-    return dataclasses.replace(graded, outcomes=tuple(dataclasses.replace(o, output="") for o in graded.outcomes))
+    return dataclasses.replace(graded, outcomes=tuple(dataclasses.replace(o, output="") for o in graded.outcomes),
+                               cells={}, answers=())
 
 
 def _cpus():

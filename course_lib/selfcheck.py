@@ -1,12 +1,14 @@
-"""``python -m autograder check NOTEBOOK...``: a student's self-check with the public checks.
+"""``python -m course_lib.selfcheck NOTEBOOK...``: a student's self-check with the public checks.
 
-Runs the visible checks of ``course_lib.checks`` on the exercise cells of a
-notebook and prints, exercise by exercise in notebook order, what passes,
-what fails with the check's own hint, and what is not started yet. The
-notebook's check cells call the same functions, so the two always agree.
+Runs the visible checks of ``course_lib.checks`` on the exercises of a
+notebook (the rows of ``course_lib.exercises``) and prints, exercise by
+exercise in notebook order, what passes, what fails with the check's own
+hint, and what is not started yet. The notebook's check cells call the same
+functions, so the two always agree.
 
 The student's code runs in a child process with a time limit, each exercise
-cell in its own namespace (``course_lib.student``). An endless loop or a
+in its own namespace: its cell with the definitions it uses from the other
+cells, as the grader runs it (``course_lib.cells``). An endless loop or a
 crash is reported on the exercise it happened in and the report is still
 printed; after a crash the remaining exercises run in a fresh process. Only
 JSON lines cross back.
@@ -32,16 +34,15 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from . import checks
+from .cells import code_cells, program
 from .checks._report import NOT_IMPLEMENTED, PASS
-from .checks.by_hand import STEPS
-from .exercises import ASSIGNMENTS, EXERCISES, exercises_of
-from .student import exercise_cells, run_cells
+from .exercises import ASSIGNMENTS, EXERCISES, FUNCTION, exercises_of
+from .student import run_cells
 
 __all__ = ["Item", "Result", "UsageError", "find_notebooks", "read_notebook", "assignment_of", "plan",
            "check_item", "child_main", "run_items", "check_notebook", "render", "main"]
 
-PROG = "python -m autograder check"
-BY_HAND_ASSIGNMENT = "03_cgpa_iq_walkthrough"   # its grade_ids by_hand_<step> are checked with check_by_hand
+PROG = "python -m course_lib.selfcheck"
 MARKS = {"pass": PASS, "not_started": "\u2026", "answer": "\u270e", "not_checked": "\u00b7"}
 FAIL = "\u2718"
 EMPTY_ANSWER = "YOUR ANSWER HERE"   # nbgrader's placeholder in a released markdown answer
@@ -55,13 +56,13 @@ class UsageError(Exception):
 
 @dataclass(frozen=True)
 class Item:
-    kind: str        # "exercise", "by_hand" or "answer"
+    kind: str        # an exercise's kind (course_lib.exercises.FUNCTION or VALUE), or "answer"
     grade_id: str
-    name: str        # the function, the by-hand step, or the answer's grade_id
+    name: str        # the function or value the cell defines, or the answer's grade_id
 
     @property
     def label(self):
-        return f"{self.name}_by_hand" if self.kind == "by_hand" else self.name
+        return self.name
 
 
 @dataclass(frozen=True)
@@ -128,28 +129,24 @@ def assignment_of(path, nb, given=None):
     for name in (path.stem, path.parent.name):
         if name in ASSIGNMENTS:
             return name
-    owners = {e.name: e.assignment for e in EXERCISES}
+    owners = {e.grade_id: e.assignment for e in EXERCISES}
     found = set()
     for cell in nb["cells"]:
         grade_id = str(_nbgrader(cell).get("grade_id", ""))
         if grade_id in owners:
             found.add(owners[grade_id])
-        elif grade_id.startswith("by_hand_"):
-            found.add(BY_HAND_ASSIGNMENT)
     if len(found) == 1:
         return found.pop()
     raise UsageError(f"cannot tell which assignment {path} is: pass --assignment ID, one of {', '.join(ASSIGNMENTS)}")
 
 
 def plan(nb, assignment):
-    """What to report, in notebook order: exercises, by-hand steps and written answers.
+    """What to report, in notebook order: the exercises of the table and the written answers.
 
-    Returns (items, missing): missing lists the exercises and steps whose cell
-    is not in the notebook (deleted, or its metadata changed).
+    Returns (items, missing): missing lists the exercises whose cell is not in
+    the notebook (deleted, or its metadata changed).
     """
-    wanted = {e.name: Item("exercise", e.name, e.name) for e in exercises_of(assignment)}
-    if assignment == BY_HAND_ASSIGNMENT:
-        wanted.update({f"by_hand_{s}": Item("by_hand", f"by_hand_{s}", s) for s in STEPS})
+    wanted = {e.grade_id: Item(e.kind, e.grade_id, e.name) for e in exercises_of(assignment)}
     items, seen = [], set()
     for cell in nb["cells"]:
         meta = _nbgrader(cell)
@@ -216,26 +213,23 @@ def _failed(label, report, printed):
                   printed)
 
 
-def check_item(item, sources, filename):
-    """Run one exercise's (or by-hand step's) cells in a fresh namespace, then its public check."""
-    namespace, errors = run_cells(sources, filename)
+def check_item(item, parts, filename):
+    """Run one exercise's program (``course_lib.cells``) in a fresh namespace, then its public check."""
+    namespace, errors = run_cells(parts, filename)
     if errors:
         if isinstance(errors[0], NotImplementedError):
             return Result(item.label, "not_started", "not started (still raises NotImplementedError)")
-        text, more = _cell_error(errors[0], filename, sources)
+        text, more = _cell_error(errors[0], filename, [source for _, source in parts[-1:]])
         return Result(item.label, "error", f"your cell raises {text}", more)
-    variable = f"{item.name}_by_hand" if item.kind == "by_hand" else item.name
+    variable = item.name
     if variable not in namespace:
-        what = "variable" if item.kind == "by_hand" else "function"
+        what = "function" if item.kind == FUNCTION else "variable"
         return Result(item.label, "missing", f"your cell defines no {what} {variable}",
                       f"keep the cell's `{variable}` name as released")
     printed = io.StringIO()
     try:
         with contextlib.redirect_stdout(printed):
-            if item.kind == "by_hand":
-                checks.check_by_hand(item.name, namespace[variable])
-            else:
-                getattr(checks, f"check_{item.name}")(namespace[variable])
+            getattr(checks, f"check_{item.name}")(namespace[variable])
     except checks.CheckFailed as failed:
         return _failed(item.label, failed.report, printed.getvalue())
     except Exception as err:   # the check could not even run on what the cell defined
@@ -253,12 +247,18 @@ def child_main(argv):
             item = Item(**entry["item"])
             out.write(json.dumps({"start": item.grade_id}) + "\n")
             try:
-                result = check_item(item, entry["sources"], job["filename"])
+                result = check_item(item, entry["parts"], job["filename"])
             except BaseException as err:   # sys.exit() or KeyboardInterrupt in the student's code
                 name = "exit() or sys.exit()" if isinstance(err, SystemExit) else type(err).__name__
                 result = Result(item.label, "error", f"your code calls {name}: a notebook cell must not end Python")
             out.write(json.dumps({"result": asdict(result)}) + "\n")
     return 0
+
+
+def _program(cells, grade_id):
+    """The parts that run for the exercise cell ``grade_id`` (its last copy), as JSON lists."""
+    own = [c for c in cells if c.grade_id == grade_id][-1]
+    return [list(part) for part in program(cells, own).parts]
 
 
 # -- the parent: a child per run, with a deadline -----------------------------------------------
@@ -332,7 +332,8 @@ def _run_child(path, entries, deadline):
 
 def run_items(path, nb, items, timeout):
     """Each code item's Result, by grade_id, from child processes sharing ``timeout`` seconds."""
-    entries = [{"item": asdict(i), "sources": exercise_cells(nb, i.grade_id)} for i in items]
+    cells = code_cells(nb)
+    entries = [{"item": asdict(i), "parts": _program(cells, i.grade_id)} for i in items]
     deadline, results = time.monotonic() + timeout, {}
     while entries:
         done, started, code, last_error = _run_child(path, entries, deadline)
@@ -453,3 +454,7 @@ def main(argv=None):
         print(f"\n{len(notebooks)} notebooks: {totals[0]} of {totals[1]} checks pass.")
     print(f"\n{REMINDER}")
     return 0 if all_pass else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -3,10 +3,10 @@
 Later notebooks run on the student's implementation, not on a reference:
 notebook 06 trains its models with the batch norm written in notebooks 02,
 04 and 05. ``load_exercises`` reads ``../<assignment>/<assignment>.ipynb``
-next to the running notebook, executes only its exercise cells (the nbgrader
-solution cells, which hold their own imports) and returns the functions. In
-the instructor's copy that loads the solutions; in a student's copy, their
-work.
+next to the running notebook, runs each exercise as the grader does (its
+cell with the definitions it uses from the notebook's other cells, see
+``course_lib.cells``) and returns the functions. In the instructor's copy
+that loads the solutions; in a student's copy, their work.
 
 With ``check=True`` each function first passes its visible check, quietly,
 so that a broken function is reported by name ("fix it there first")
@@ -17,6 +17,7 @@ import json
 import os
 from pathlib import Path
 
+from .cells import code_cells, program
 from .exercises import ASSIGNMENTS, exercise, exercises_of
 
 __all__ = ["ExerciseNotReady", "notebook_path", "exercise_cells", "run_cells", "load_exercises",
@@ -65,18 +66,20 @@ def exercise_cells(nb, grade_id=None):
     return cells
 
 
-def run_cells(sources, path):
-    """Execute each cell in one fresh namespace; a cell that raises is skipped, the rest still run.
+def run_cells(parts, path):
+    """Run a program's parts, ((label, source), ...), in turn in one fresh namespace; a part that raises is
+    skipped, the rest still run.
 
-    Returns (namespace, errors): the exceptions raised, with their tracebacks, in
-    which the cells' frames have the file name ``str(path)`` and each cell's own
-    line numbers.
+    Returns (namespace, errors): the exceptions raised, with their tracebacks. The
+    last part, the exercise's own cell, is compiled under the file name
+    ``str(path)`` with the cell's own line numbers; the others under their label.
     """
     namespace = {"__name__": f"exercises_of_{Path(path).stem}"}
     errors = []
-    for source in sources:
+    parts = list(parts)
+    for i, (label, source) in enumerate(parts):
         try:
-            exec(compile(source, str(path), "exec"), namespace)
+            exec(compile(source, str(path) if i == len(parts) - 1 else f"{path} {label}", "exec"), namespace)
         except Exception as err:   # an unfinished cell must not hide the finished ones
             errors.append(err)
     return namespace, errors
@@ -114,14 +117,15 @@ def load_exercises(assignment, names=None, *, check=True, start=None):
         nb = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as err:
         raise ExerciseNotReady(f"cannot read {path}: {err}") from None
-    namespace, _ = run_cells(exercise_cells(nb), path)
+    cells = code_cells(nb)
     functions = {}
     for name in names:
-        fn = namespace.get(name)
+        own = [c for c in cells if c.grade_id == exercise(name).grade_id]
+        fn = run_cells(program(cells, own[-1]).parts, path)[0].get(name) if own else None
         if not callable(fn):
             raise ExerciseNotReady(
                 f"{assignment} defines no function {name}: keep its exercise cell as released "
-                f"(def {name}(...)), with everything it needs inside that cell, and save the notebook."
+                f"(def {name}(...)), and save the notebook."
             )
         if check:
             _check(name, fn, assignment)

@@ -42,20 +42,16 @@ SUITES = ROOT / "autograder" / "suites"
 # module the notebooks, models, training loop and checks import, and nothing
 # else. Not layernorm.py either: it is batch norm's code on the other axis.
 COURSE_LIB = (
-    "__init__.py", "_checks.py", "bncache.py", "conventions.py", "data.py", "defaults.py", "exercises.py",
+    "__init__.py", "_checks.py", "bncache.py", "cells.py", "conventions.py", "data.py", "defaults.py", "exercises.py",
     "experiments.py", "gradcheck.py", "history.py", "housing.py", "layers.py", "losses.py",
-    "model.py", "modules.py", "optim.py", "student.py", "train.py",
+    "model.py", "modules.py", "optim.py", "selfcheck.py", "student.py", "train.py",
     "datasets/*", "plots/*.py", "checks/*.py", "checks/expected.json",
 )
-# Shipped when present.
-COURSE_LIB_OPTIONAL = ("selfcheck.py",)
 # scripts/bundle_files/<source> -> its path in the bundle.
 STUDENT_FILES = {
     "README.md": "README.md",
     "gitignore": ".gitignore",
     "nbgrader_config.py": "nbgrader_config.py",
-    "autograder/__init__.py": "autograder/__init__.py",
-    "autograder/__main__.py": "autograder/__main__.py",
 }
 # The project's own test runner: the bundle has no tests.
 DEV_ONLY = {"pytest"}
@@ -118,7 +114,6 @@ def course_lib_entries():
         if not found:
             raise BundleError(f"course_lib/{pattern} is in the bundle's allowlist but does not exist")
         entries += [_read(p, f"course_lib/{p.relative_to(lib).as_posix()}") for p in found]
-    entries += [_read(lib / name, f"course_lib/{name}") for name in COURSE_LIB_OPTIONAL if (lib / name).is_file()]
     return entries
 
 

@@ -22,7 +22,7 @@ from autograder.records import TestOutcome as Outcome   # "Test..." would look l
 from autograder.reports import feedback, summary
 from autograder.reports.results import read_graded, results_json
 from autograder.stages import validate as validate_stage
-from autograder.stages.extract import BY_HAND_STEPS, exercise_ids, extract
+from autograder.stages.extract import exercise_ids, extract
 from autograder.stages.validate import validate
 from course_lib.exercises import ASSIGNMENTS, exercises_of
 
@@ -190,14 +190,7 @@ def test_extract_takes_exactly_the_exercise_cells(assignment):
     assert sorted(ex.cells) == sorted(exercise_ids(assignment))
     for grade_id, source in ex.cells.items():
         assert source == "".join(exercise_cell(nb, grade_id)["source"])
-    if assignment == A03:
-        assert {f"by_hand_{s}" for s in BY_HAND_STEPS} <= set(ex.cells)
-
-
-def test_by_hand_steps_match_the_visible_check():
-    from course_lib.checks.by_hand import STEPS
-
-    assert BY_HAND_STEPS == tuple(STEPS)
+        assert ex.programs[grade_id][-1] == (f"<cell {grade_id}>", source)   # the cell runs last
 
 
 def test_extract_is_robust_to_reordered_cells():
@@ -351,9 +344,9 @@ def test_summary_lists_pass_rates_lowest_first_and_draws_a_figure(tiny_class, tm
 def test_a_second_run_skips_up_to_date_submissions_and_regrades_a_changed_one(tiny_class, tmp_path):
     out, calls = tmp_path / "out", []
 
-    def counting_run(extracted_list, workdir):
-        calls.extend((e.submission.student, e.submission.assignment) for e in extracted_list)
-        return pipeline_fakes.fake_run(extracted_list, workdir)
+    def counting_run(extracted, context):
+        calls.append((extracted.submission.student, extracted.submission.assignment))
+        return pipeline_fakes.fake_run(extracted, context)
 
     first = grade(tiny_class, out, run_stage=counting_run)
     assert len(calls) == 4 and not any(g.resumed for g in first)
@@ -379,7 +372,7 @@ def test_a_second_run_skips_up_to_date_submissions_and_regrades_a_changed_one(ti
 def test_a_grader_fault_is_reported_but_not_stamped_so_the_next_run_retries(tiny_class, tmp_path):
     out = tmp_path / "out"
 
-    def broken_run(extracted_list, workdir):
+    def broken_run(extracted, context):
         raise RuntimeError("no sandbox today")
 
     graded = grade(tiny_class, out, run_stage=broken_run)
@@ -487,5 +480,10 @@ def test_python_m_autograder_usage_error(tmp_path):
     assert done.returncode == 2 and "the assignments are" in done.stderr and done.stdout == ""
 
 
-def test_every_exercise_has_a_grade_id():
-    assert {e.name for a in ASSIGNMENTS for e in exercises_of(a)} <= {i for a in ASSIGNMENTS for i in exercise_ids(a)}
+def test_every_exercise_cell_of_the_solutions_is_a_row_of_the_table():
+    """The solution cells that define something are exactly the table's grade_ids, assignment by assignment."""
+    for a in ASSIGNMENTS:
+        nb = solution(a)
+        ids = [c["metadata"]["nbgrader"]["grade_id"] for c in nb["cells"]
+               if c["cell_type"] == "code" and c.get("metadata", {}).get("nbgrader", {}).get("solution")]
+        assert sorted(ids) == sorted(exercise_ids(a)), a

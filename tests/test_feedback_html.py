@@ -14,11 +14,12 @@ import pytest
 
 from autograder import pipeline
 from autograder.discover import discover
+from autograder.late import Lateness
 from autograder.records import Graded, Submission
 from autograder.records import TestOutcome as Outcome   # "Test..." would look like a test class to pytest
 from autograder.reports.feedback_html import FEEDBACK_HTML, feedback_html, write_feedback_html
 from autograder.reports.results import fmt, results_json
-from course_lib.exercises import ASSIGNMENTS
+from course_lib.exercises import ASSIGNMENTS, VALUE, exercises_of
 
 from grader_bugs import BUGS
 from independent import CELLS, fill_notebook
@@ -162,8 +163,8 @@ def test_the_page_shows_the_students_code_and_the_hint_of_a_failing_test(graded_
         assert "✘" in parsed.text
     text = Page(page(out, A02)).text
     assert "def bn_param_count" in text            # the correct exercise's code is shown too
-    by_hand = Page(page(out, A03)).text
-    assert all(f"Your code: by_hand_{step}" in by_hand for step in ("z", "mu", "var", "z_hat", "y", "a"))
+    walkthrough = Page(page(out, A03)).text
+    assert all(f"{e.name} =" in walkthrough for e in exercises_of(A03) if e.kind == VALUE)   # each value's own cell
 
 
 def test_hostile_code_and_answers_are_shown_as_text(graded_class):
@@ -197,7 +198,7 @@ def graded(path="/nowhere/02_bn_equations.ipynb", student="alice", outcomes=None
 def test_a_late_submission_shows_the_penalty_and_the_final_score_of_results_json():
     late = {"submitted": "2026-10-04 09:00:00 UTC", "due": "2026-10-02 17:00:00 UTC", "days_late": 2,
             "percent": 20.0, "penalty": 0.6, "raw_score": 3.0}
-    g = graded(late=late)
+    g = graded(late=Lateness(**late))
     text = well_formed(feedback_html(g)).text
     final = results_json(g)["score"]
     assert final == pytest.approx(2.4)
@@ -205,7 +206,7 @@ def test_a_late_submission_shows_the_penalty_and_the_final_score_of_results_json
     assert ("Late: submitted 2026-10-04 09:00:00 UTC, due 2026-10-02 17:00:00 UTC: 2 days late, "
             "−20% = −0.6 points") in text
     assert f"Final score: {fmt(final)} / 5" in text
-    one_day = well_formed(feedback_html(graded(late={**late, "days_late": 1}))).text
+    one_day = well_formed(feedback_html(graded(late=Lateness(**{**late, "days_late": 1})))).text
     assert ": 1 day late, −20%" in one_day
     on_time = well_formed(feedback_html(graded())).text
     assert "Score: 3 / 5" in on_time and "Late" not in on_time and "Final score" not in on_time

@@ -477,14 +477,16 @@ def test_one_notebooks_code_never_stands_in_for_anothers():
     """02's cell lost its function; 05's notebook defines one: 02 is graded on 02's cells alone."""
     import json
 
+    from autograder.pipeline import Context
     from autograder.records import Extracted, Submission
     from autograder.stages.run import run as run_stage
 
     solution = json.loads((REPO / "solutions" / "02_bn_equations" / "02_bn_equations.ipynb").read_text())
     right = next("".join(c["source"]) for c in solution["cells"]
                  if c.get("metadata", {}).get("nbgrader", {}).get("grade_id") == "batchnorm_forward")
-    two = Extracted(Submission("s", "02_bn_equations", Path("x")), cells={"batchnorm_forward": "x = 1\n"})
-    five = Extracted(Submission("s", "05_inference", Path("y")), cells={"update_running_stats": right})
-    graded = run_stage([two, five], limits=Limits(call_seconds=5, load_seconds=5))
+    two = Extracted(Submission("s", "02_bn_equations", Path("x")), programs={"batchnorm_forward": "x = 1\n"})
+    five = Extracted(Submission("s", "05_inference", Path("y")), programs={"update_running_stats": right})
+    context = Context(Path("out"))
+    graded = [run_stage(ex, context, limits=Limits(call_seconds=5, load_seconds=5)) for ex in (two, five)]
     forward = [o for o in graded[0].outcomes if o.exercise == "batchnorm_forward"]
     assert forward and all(o.score == 0 for o in forward)

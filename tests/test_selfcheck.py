@@ -1,4 +1,4 @@
-"""``python -m autograder check``: the public checks on a student's notebook, one line per exercise.
+"""``python -m course_lib.selfcheck``: the public checks on a student's notebook, one line per exercise.
 
 Student notebooks are the released ones with cells pasted in (tests/independent.py),
 checked in a temporary folder; the student's code runs in a child process.
@@ -15,7 +15,6 @@ from pathlib import Path
 import pytest
 
 from course_lib import checks
-from course_lib.checks.by_hand import STEPS
 from course_lib.exercises import ASSIGNMENTS, EXERCISES, exercises_of
 from course_lib.selfcheck import main, plan, read_notebook
 from independent import CELLS, fill_notebook
@@ -32,9 +31,8 @@ FORBIDDEN = sorted({"course_lib." + e.reference.split(":")[0] for e in EXERCISES
 
 
 def checked_names(assignment):
-    """The labels of the exercises and by-hand steps of an assignment, as the report names them."""
-    steps = [f"{s}_by_hand" for s in STEPS] if assignment == WALKTHROUGH else []
-    return steps + [e.name for e in exercises_of(assignment)]
+    """The labels of the exercises of an assignment (the table's rows), as the report names them."""
+    return [e.name for e in exercises_of(assignment)]
 
 
 def student(folder, assignment, cells=None):
@@ -65,7 +63,7 @@ def line_of(lines, label):
 def test_released_stubs_are_not_started_through_the_real_command_line(tmp_path):
     for assignment in ASSIGNMENTS:
         student(tmp_path, assignment)
-    run = subprocess.run([sys.executable, "-m", "autograder", "check", str(tmp_path)], cwd=ROOT,
+    run = subprocess.run([sys.executable, "-m", "course_lib.selfcheck", str(tmp_path)], cwd=ROOT,
                          capture_output=True, text=True, encoding="utf-8", timeout=120)
     assert run.returncode == 1, run.stderr
     lines = run.stdout.splitlines()
@@ -227,7 +225,7 @@ def test_usage_errors_exit_2_with_one_line(tmp_path, capsys, argv, said):
 
 def test_a_usage_error_through_the_real_command_line(tmp_path):
     (tmp_path / "broken.ipynb").write_text("not json at all")
-    run = subprocess.run([sys.executable, "-m", "autograder", "check", str(tmp_path / "broken.ipynb")], cwd=ROOT,
+    run = subprocess.run([sys.executable, "-m", "course_lib.selfcheck", str(tmp_path / "broken.ipynb")], cwd=ROOT,
                          capture_output=True, text=True, encoding="utf-8", timeout=60)
     assert run.returncode == 2
     assert run.stdout == "" and len(run.stderr.strip().splitlines()) == 1
@@ -253,10 +251,7 @@ def test_the_notebooks_check_cells_call_the_checks_the_selfcheck_runs(assignment
     assert sorted(calls) == sorted(i.grade_id for i in code_items)
     for item in code_items:
         func, args = calls[item.grade_id]
-        if item.kind == "by_hand":
-            assert (func, args) == ("check_by_hand", [item.name, f"{item.name}_by_hand"])
-        else:
-            assert (func, args) == (f"check_{item.name}", [item.name])
+        assert (func, args) == (f"check_{item.name}", [item.name])
         assert callable(getattr(checks, func))
 
 

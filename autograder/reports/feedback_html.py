@@ -22,17 +22,16 @@ import io
 import time
 from pathlib import Path
 
+from course_lib.exercises import exercises_of
+
 from ..atomic import atomic_write_text
 from ..records import Graded
-from ..stages.extract import BY_HAND_STEPS, cell_source, extract, grade_id_of
-from ..stages.validate import validate
 from .limits import FEEDBACK_HTML_BYTES, HIGHLIGHT_SECONDS, NAME_CHARS, Caps, cut, cut_list, fit
 from .results import NO_ISOLATION, fmt, results_json, shortened_notice
 
 __all__ = ["feedback_html", "write_feedback_html", "FEEDBACK_HTML", "CODE_CUT"]
 
 FEEDBACK_HTML = "feedback.html"
-UNANSWERED = "YOUR ANSWER HERE"   # nbgrader's placeholder in a released answer cell
 CODE_CUT = "more characters of this cell are not shown"   # the note where a cell's code is cut
 
 _CSS = """
@@ -67,11 +66,10 @@ summary { cursor: pointer; color: #57606a; }
 
 def feedback_html(graded: Graded) -> str:
     """The feedback of one submission, as a complete HTML page of at most FEEDBACK_HTML_BYTES."""
-    nb, cells = _graded_cells(graded.submission)
-    return fit(lambda limits: _html(graded, nb, cells, limits), FEEDBACK_HTML_BYTES)
+    return fit(lambda limits: _html(graded, limits), FEEDBACK_HTML_BYTES)
 
 
-def _html(graded, nb, cells, limits: Caps):
+def _html(graded, limits: Caps):
     doc = results_json(graded, limits)   # the same numbers as results.json, zeroed the same way on an error
     extra = doc["extra_data"]
     sub = graded.submission
@@ -92,17 +90,17 @@ def _html(graded, nb, cells, limits: Caps):
         parts.append("<nav><ul>" + "".join(
             f'<li><a href="#exercise-{i}">{_e(exercise)}</a>{_points(tests)}</li>'
             for i, (exercise, tests) in enumerate(groups, 1)) + "</ul></nav>")
-    if nb is None:
+    if not graded.notebook_read:
         parts.append(f'<p class="note">Your code is not shown here: the notebook '
                      f'({_e(cut(Path(sub.path).name, NAME_CHARS))}) could not be read.</p>')
     for i, (exercise, tests) in enumerate(groups, 1):
         parts.append(f'<section id="exercise-{i}"><h2>{_e(exercise)} {_points(tests)}</h2>')
-        if nb is not None:
-            parts += _code(exercise, cells, budget)
+        if graded.notebook_read:
+            parts += _code(exercise, graded.cells, graded.submission.assignment, budget)
         parts.append(_tests(exercise, tests, shown_outputs=extra["error"] is None))
         parts.append("</section>")
-    if nb is not None:
-        parts += _answers(nb, budget)
+    if graded.notebook_read:
+        parts += _answers(graded.answers, budget)
     return _page(title, "\n".join(parts))
 
 
@@ -204,9 +202,12 @@ class _Budget:
                        f'{self.limits.cell:,} characters of a cell and {self.limits.code:,} in all).</p>')
 
 
-def _code(exercise, cells, budget):
-    """The student's cell(s) for an exercise: its own, or notebook 03's by_hand_<step> cells."""
-    ids = [f"by_hand_{step}" for step in BY_HAND_STEPS] if exercise == "by_hand" else [exercise]
+def _code(name, cells, assignment, budget):
+    """The student's cell for exercise ``name`` (found by its grade_id in the table)."""
+    try:
+        ids = [next((e.grade_id for e in exercises_of(assignment) if e.name == name), name)]
+    except ValueError:   # an assignment the table does not know
+        ids = [name]
     parts = []
     for grade_id in ids:
         source = cells.get(grade_id)
@@ -219,14 +220,8 @@ def _code(exercise, cells, budget):
     return parts
 
 
-def _answers(nb, budget):
+def _answers(answers, budget):
     """The written answers (markdown cells answer_*): shown as written, graded by hand."""
-    answers = []
-    for cell in nb["cells"]:
-        grade_id = grade_id_of(cell)
-        if cell.get("cell_type") == "markdown" and isinstance(grade_id, str) and grade_id.startswith("answer_"):
-            text = cell_source(cell).strip()
-            answers.append((grade_id, "" if text == UNANSWERED else text))
     if not answers:
         return []
     shown = budget.limits.answers
@@ -242,18 +237,6 @@ def _answers(nb, budget):
         parts.append(f'<p class="note">{len(answers) - shown} more written answers are not shown '
                      f"(this page shows at most {shown}).</p>")
     return parts + ["</section>"]
-
-
-def _graded_cells(submission):
-    """(the notebook as a dict, grade_id -> the code that was graded), read by the grader's own
-    validate and extract stages; (None, {}) when it cannot be read: this page never fails on a notebook."""
-    try:
-        validated = validate(submission)
-        if validated.error is not None:
-            return None, {}
-        return validated.nb, extract(validated).cells
-    except Exception:
-        return None, {}
 
 
 def _by_exercise(tests):

@@ -17,11 +17,11 @@ file is kept under RESULTS_BYTES (``write_results``).
 """
 
 import json
-import math
 from pathlib import Path
 
 from ..atomic import atomic_write_text
-from ..records import Graded, Submission, TestOutcome
+from ..late import Lateness
+from ..records import Graded, Submission, TestOutcome, points
 from .limits import NAME_CHARS, RESULTS_BYTES, Caps, cut, cut_list, fit, size_name
 
 __all__ = ["results_json", "results_text", "write_results", "read_graded", "iter_results", "late_message", "NO_ISOLATION",
@@ -37,10 +37,9 @@ def results_json(graded: Graded, limits: Caps = Caps()) -> dict:
     """
     failed = graded.error is not None
     tests = [_test(o, zero=failed, limit=limits.output) for o in graded.outcomes]
-    raw_score = 0.0 if failed else _number(sum(t["score"] for t in tests))
-    late = None if failed else graded.late
-    score = _number(max(0.0, raw_score - float(late["penalty"]))) if late else raw_score
-    max_score = _number(sum(t["max_score"] for t in tests))
+    scores = graded.scores
+    raw_score, score, max_score = scores.raw, scores.final, scores.max
+    late = None if failed or not graded.late else graded.late.as_dict()
     error = None if graded.error is None else cut(graded.error, limits.output)
     problems = cut_list(graded.problems, limits.problems, limits.problem)
     output = overall_message(graded, score, max_score, error, problems)
@@ -86,7 +85,7 @@ def overall_message(graded, score, max_score, error, problems):
     else:
         lines = [f"Score: {fmt(score)} / {fmt(max_score)} ({passed} of {len(graded.outcomes)} tests passed)."]
         if graded.late:
-            lines.append(late_message(graded.late))
+            lines.append(late_message(graded.late.as_dict()))
     if graded.isolation == "none":
         lines.append(NO_ISOLATION)
     if problems:
@@ -136,7 +135,7 @@ def read_graded(path, submission=None) -> Graded:
         )
         for t in doc.get("tests", []))
     return Graded(submission, outcomes=outcomes, error=extra.get("error"), problems=tuple(extra.get("problems", ())),
-                  seconds=float(doc.get("execution_time", 0.0)), late=extra.get("late"),
+                  seconds=float(doc.get("execution_time", 0.0)), late=Lateness.from_dict(extra.get("late")),
                   isolation=extra.get("isolation"))
 
 
@@ -156,7 +155,7 @@ def iter_results(out):
 
 def fmt(x):
     """A score as people write it: 14, 14.5, 0.25."""
-    x = _number(x)
+    x = points(x)
     return str(int(x)) if x == int(x) else f"{x:g}"
 
 
@@ -168,8 +167,8 @@ def _test(outcome, zero, limit):
 
     limit: the characters of its output that are kept.
     """
-    max_score = _number(outcome.max_score)
-    score = 0.0 if zero else min(max(_number(outcome.score), 0.0), max_score)
+    max_score = points(outcome.max_score)
+    score = 0.0 if zero else min(max(points(outcome.score), 0.0), max_score)
     return {
         "name": cut(outcome.name, NAME_CHARS),
         "score": score,
@@ -184,7 +183,3 @@ def _test(outcome, zero, limit):
 def _dumps(doc):
     return json.dumps(doc, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
 
-
-def _number(x):
-    x = float(x)
-    return round(x, 4) if math.isfinite(x) else 0.0

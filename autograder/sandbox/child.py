@@ -13,7 +13,9 @@ audit hook of ``policy.py``, which only turns refusals into friendly
 messages. No verdict depends on the hook.
 
 Each exercise cell runs in its own namespace, so one broken cell does not
-take the others down.
+take the others down. A cell comes as parts (``course_lib.cells.program``):
+the definitions it uses from the student's other cells, then the cell itself,
+each compiled under its own label so that line numbers are the cell's own.
 """
 
 import json
@@ -30,6 +32,7 @@ def _setup(config):
 
     import channel
     import course_lib.bncache  # noqa: F401
+    import course_lib.cells  # noqa: F401
     import course_lib.history  # noqa: F401
     import policy
     import wire
@@ -73,6 +76,14 @@ def _kind(err):
     return "not_implemented" if isinstance(err, NotImplementedError) else "raised"
 
 
+def _raised(err, exercise):
+    """What the student's code raised, in words; a NameError says why a name may be missing here."""
+    from course_lib.cells import error_text
+
+    text = error_text(err, exercise)
+    return text if len(text) <= 500 else text[:500] + " ..."
+
+
 def main(config_text):
     config = json.loads(config_text)
     wire, channel, policy = _setup(config)
@@ -101,13 +112,14 @@ def main(config_text):
     def handle(req, spec, data):
         op = req.get("op")
         if op == "load":
-            for grade_id, source in spec["cells"].items():
+            for grade_id, parts in spec["cells"].items():
                 ns = {"__name__": f"cell_{grade_id}", "__builtins__": __builtins__}
                 namespaces[grade_id] = ns
-                try:
-                    exec(compile(source, f"<cell {grade_id}>", "exec"), ns)
-                except BaseException as err:   # a cell that fails still leaves its siblings usable
-                    cell_errors[grade_id] = _short(err, 300)
+                for label, source in parts:
+                    try:
+                        exec(compile(source, label, "exec"), ns)
+                    except BaseException as err:   # a cell that fails still leaves its siblings usable
+                        cell_errors.setdefault(grade_id, _short(err, 300))
             return {"ok": True, "errors": cell_errors}, None
         if op in ("call", "value"):
             target, problem = find(req["name"], req.get("cell"))
@@ -123,7 +135,7 @@ def main(config_text):
                 try:
                     result = target(*args, **kwargs)
                 except BaseException as err:   # SystemExit and KeyboardInterrupt included
-                    return {"ok": False, "kind": _kind(err), "message": _short(err)}, None
+                    return {"ok": False, "kind": _kind(err), "message": _raised(err, req["name"])}, None
             try:
                 return {"ok": True}, wire.pack(result)
             except wire.WireError as err:

@@ -36,6 +36,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from course_lib.bncache import BNCache
+from course_lib.exercises import exercise
 from course_lib.history import History
 
 from . import channel, isolation, wire
@@ -47,7 +48,7 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
 RECORDS = {"BNCache": BNCache, "History": History}
 CHILD_MODULES = ("child.py", "wire.py", "channel.py", "policy.py", "seccomp.py")
-SAFE_COURSE_LIB = ("bncache.py", "history.py")
+SAFE_COURSE_LIB = ("bncache.py", "history.py", "cells.py")
 COURSE_LIB_SHIM = {
     "__init__.py": '"""The part of course_lib that student code may import inside the grader\'s sandbox."""\n',
     "train.py": "from .history import History\n\n__all__ = ['History']\n",
@@ -199,7 +200,7 @@ class Sandbox:
     def __init__(self, cells, *, limits=Limits(), root=None, spent=0.0):
         """root: where the grader keeps this sandbox's own scratch folder (default: the system's temporary folder).
         spent: seconds of the student's time budget already used by their other sandboxes."""
-        self.cells = dict(cells)
+        self.cells = {grade_id: parts_of(grade_id, cell) for grade_id, cell in dict(cells).items()}
         self.limits = limits
         self.mode = isolation_mode(limits.isolation)
         named = sandbox_user(limits)
@@ -553,7 +554,7 @@ class Sandbox:
 
     def value(self, name, cell=None):
         """A top-level variable of the student's code, e.g. ``z_by_hand`` (cell ``by_hand_z``)."""
-        return self._request("value", name, cell or _cell_of(name))
+        return self._request("value", name, cell or cell_of(name))
 
 
 def _out_of_resources(err, sock):
@@ -584,7 +585,17 @@ def _shifted(spec, shift):
     return spec
 
 
-def _cell_of(name):
-    if name.endswith("_by_hand"):
-        return "by_hand_" + name[: -len("_by_hand")]
-    return name
+def cell_of(name):
+    """The grade_id of the cell that defines exercise ``name`` (the table's), else ``name`` itself."""
+    try:
+        return exercise(name).grade_id
+    except ValueError:
+        return name
+
+
+def parts_of(grade_id, cell):
+    """A cell as the child runs it: [[label, source], ...] from a course_lib.cells Program's parts, or one
+    source (run alone, as ``<cell grade_id>``)."""
+    if isinstance(cell, str):
+        return [[f"<cell {grade_id}>", cell]]
+    return [[str(label), str(source)] for label, source in cell]

@@ -6,10 +6,11 @@ It has the sandbox's API and converts values the same way (through
 
 import numpy as np
 
+from course_lib.cells import error_text
 from course_lib.history import History
 
 from . import wire
-from .client import RECORDS, _cell_of
+from .client import RECORDS, cell_of, parts_of
 from .errors import StudentError
 
 __all__ = ["InProcessStudent"]
@@ -18,13 +19,14 @@ __all__ = ["InProcessStudent"]
 class InProcessStudent:
     def __init__(self, cells):
         self.namespaces, self.load_errors = {}, {}
-        for grade_id, source in dict(cells).items():
+        for grade_id, cell in dict(cells).items():
             ns = {"__name__": f"cell_{grade_id}"}
             self.namespaces[grade_id] = ns
-            try:
-                exec(compile(source, f"<cell {grade_id}>", "exec"), ns)
-            except Exception as err:
-                self.load_errors[grade_id] = f"{type(err).__name__}: {err}"
+            for label, source in parts_of(grade_id, cell):
+                try:
+                    exec(compile(source, label, "exec"), ns)
+                except Exception as err:
+                    self.load_errors.setdefault(grade_id, f"{type(err).__name__}: {err}")
         self.inputs_after = ()
 
     def _find(self, name, cell):
@@ -57,13 +59,13 @@ class InProcessStudent:
         except NotImplementedError as err:
             raise StudentError("not_implemented", f"NotImplementedError: {err}") from None
         except Exception as err:
-            raise StudentError("raised", f"{type(err).__name__}: {err}") from None
+            raise StudentError("raised", error_text(err, name)) from None
         finally:
             self.inputs_after = tuple(_detach(a) for a in args)
         return self._roundtrip(result, "r")
 
     def value(self, name, cell=None):
-        return self._roundtrip(self._find(name, cell or _cell_of(name)), "v")
+        return self._roundtrip(self._find(name, cell or cell_of(name)), "v")
 
     def close(self):
         pass

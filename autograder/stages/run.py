@@ -1,16 +1,18 @@
-"""The run stage: one student's extracted code, graded by the hidden suites through one sandbox.
+"""The run stage: one notebook's extracted code, graded by its hidden suite through a sandbox.
 
-    run([Extracted, ...]) -> [Graded, ...]
+    run(Extracted, context) -> Graded
 
-Each of a student's notebooks gets its own sandboxed child (started on the
-first call, restarted whenever it dies); each exercise cell runs in its own
-namespace there, so one broken exercise never costs another its points.
-The student's time budget (``Limits.student_seconds``) covers all of them.
+Each notebook gets its own sandboxed child (started on the first call,
+restarted whenever it dies); each exercise runs in its own namespace there,
+its cell with the definitions it uses from the student's other cells, so one
+broken exercise never costs another its points. The student's time budget
+(``Limits.student_seconds``) runs on across their notebooks: the context's
+``spent`` carries it.
 
 When the sandbox itself fails (it cannot start, the machine runs out of
 memory or descriptors), the run raises: the pipeline then reports a grader
-fault for the student's submissions, stamps nothing, and the next run tries
-again. Nothing of that is charged to the student.
+fault for the submission, stamps nothing, and the next run tries again.
+Nothing of that is charged to the student.
 """
 
 import time
@@ -56,18 +58,15 @@ class SandboxFault(RuntimeError):
     """The sandbox failed for reasons of the machine or the grader: the submissions are graded again later."""
 
 
-def run(extracted_list, workdir=None, limits=Limits()):
-    """Grade each Extracted of one student; returns one Graded per submission, in order.
+def run(extracted, context, limits=Limits()):
+    """Grade one Extracted; returns its Graded. ``context.spent`` is the student's time used so far.
 
     Each notebook gets a sandbox of its own, so that one notebook's code can never stand in for, or reach
-    into, another's (each has its own due date); the student's time budget runs on across them.
+    into, another's (each has its own due date).
     """
-    graded, spent = [], 0.0
-    for ex in extracted_list:
-        if ex.error is not None:
-            graded.append(_grade_one(ex, Unavailable(ex.error), None))
-            continue
-        with Sandbox(ex.cells, limits=limits, root=workdir, spent=spent) as sandbox:
-            graded.append(_grade_one(ex, sandbox, sandbox.mode))
-            spent = sandbox.used_seconds
+    if extracted.error is not None:
+        return _grade_one(extracted, Unavailable(extracted.error), None)
+    with Sandbox(extracted.programs, limits=limits, root=context.workdir, spent=context.spent) as sandbox:
+        graded = _grade_one(extracted, sandbox, sandbox.mode)
+        context.spent = sandbox.used_seconds
     return graded

@@ -36,7 +36,7 @@ _NOT_BRACKET = bytes(sorted(set(range(256)) - set(b"[]{}")))
 _RESAVE = "Open it in JupyterLab, check that your work is there, save it (File > Save Notebook) and submit it again."
 
 
-def validate(submission: Submission) -> Validated:
+def validate(submission: Submission, context=None) -> Validated:
     """The notebook of ``submission`` as a plain dict, or the student-facing reason it cannot be graded."""
     try:
         return Validated(submission, nb=_read(submission))

@@ -35,8 +35,7 @@ __all__ = ["run_suite", "suite_points", "suite_tests", "SUITES_DIR", "SuiteTest"
 
 SUITES_DIR = Path(__file__).resolve().parent
 
-# Tests are reported in notebook order; the hand-worked arrays (not in the
-# exercise table) open notebook 03, so files not in the table come first.
+# Tests are reported in the table's order, which is the notebook's; files not in the table come first.
 _NOTEBOOK_ORDER = {e.name: i for i, e in enumerate(EXERCISES)}
 
 # pytest runs with no ini file, no conftest, no cache and no plugin it does not need;
@@ -71,7 +70,21 @@ def _seed(key):
     return int.from_bytes(hashlib.sha256(f"bn-course/suites/{key}".encode()).digest()[:8], "little")
 
 
-def _exercise_of(path):
+def _rows(path):
+    """The table's rows graded by the suite file ``path`` (several share one, e.g. the by-hand values)."""
+    path = Path(str(path))
+    return [e for e in EXERCISES if e.assignment == path.parent.name and e.suite_file == path.name]
+
+
+def _exercise_of(path, test_name=""):
+    """The exercise a test grades: the row of its file named in the test's name (the longest such name), else
+    the file's first row, else the file's own name."""
+    rows = _rows(path)
+    named = [e for e in rows if e.grade_id in test_name or e.name in test_name]
+    if named:
+        return max(named, key=lambda e: len(e.grade_id)).name
+    if rows:
+        return rows[0].name
     stem = Path(str(path)).stem
     return stem[len("test_"):] if stem.startswith("test_") else stem
 
@@ -143,7 +156,7 @@ class _Plugin:
             self.broken.append((report.nodeid, shorten(getattr(report, "longreprtext", ""), 200)))
 
     def pytest_collection_modifyitems(self, items):
-        self.items = [SuiteTest(item.nodeid, _exercise_of(item.path), _title(item), _points(item))
+        self.items = [SuiteTest(item.nodeid, _exercise_of(item.path, item.name), _title(item), _points(item))
                       for item in items]
 
     @pytest.hookimpl(tryfirst=True)
@@ -181,13 +194,18 @@ def _files(assignment, only):
         raise ValueError(f"no hidden suite for assignment {assignment!r}")
     files = sorted(folder.glob("test_*.py"), key=lambda f: (_NOTEBOOK_ORDER.get(_exercise_of(f), -1), f.name))
     if only is not None:
-        wanted = {only} if isinstance(only, str) else set(only)
-        known = {_exercise_of(f) for f in files}
+        wanted = _wanted(only)
+        names = {f: {e.name for e in _rows(f)} or {_exercise_of(f)} for f in files}
+        known = set().union(*names.values())
         if wanted - known:
             raise ValueError(f"no hidden tests for {sorted(wanted - known)} in {assignment}; "
                              f"the exercises are {sorted(known)}")
-        files = [f for f in files if _exercise_of(f) in wanted]
+        files = [f for f in files if names[f] & wanted]
     return [str(f) for f in files]
+
+
+def _wanted(only):
+    return {only} if isinstance(only, str) else set(only)
 
 
 @contextlib.contextmanager
@@ -219,7 +237,12 @@ def _collected(assignment, only):
     if status in (pytest.ExitCode.INTERNAL_ERROR, pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.INTERRUPTED) \
             and not plugin.broken:
         raise RuntimeError(f"pytest could not collect the hidden suite of {assignment} (exit status {status})")
-    return tuple(plugin.items), tuple(plugin.broken)
+    return _only_these(plugin.items, only), tuple(plugin.broken)
+
+
+def _only_these(tests, only):
+    """The tests of the exercises in ``only`` (all when None): a file may grade several exercises."""
+    return tuple(t for t in tests if only is None or t.exercise in _wanted(only))
 
 
 def suite_tests(assignment, only=None):
@@ -250,8 +273,9 @@ def run_suite(assignment, student, *, only=None):
     expected, broken = _collected(assignment, key)
     plugin = _Plugin(student)
     _pytest(files, plugin)
-    seen = {t.nodeid for t in plugin.items}
-    tests = list(plugin.items) + [t for t in expected if t.nodeid not in seen]
+    ran = _only_these(plugin.items, key)
+    seen = {t.nodeid for t in ran}
+    tests = list(ran) + [t for t in expected if t.nodeid not in seen]
     outcomes = [plugin.outcome(t) for t in tests]
     for nodeid, _ in plugin.broken or broken:   # a grader fault: visible, but it costs the student nothing
         exercise = _exercise_of(nodeid.split("::")[0])

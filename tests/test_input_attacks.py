@@ -439,10 +439,10 @@ def test_without_a_due_date_an_unknown_time_changes_nothing(tmp_path, capsys):
 def test_the_largest_penalty_is_the_policys_own():
     due = datetime(2026, 10, 2, 17, tzinfo=timezone.utc)
     capped = lateness(LatePolicy(due={A01: due}, percent_per_day=10, max_percent=35), A01, None, 10.0)
-    assert (capped["percent"], capped["penalty"], capped["days_late"]) == (35, 3.5, 4)   # as late as it counts
-    assert lateness(LatePolicy(due={A01: due}, percent_per_day=10), A01, "not a time", 10.0)["percent"] == 100
+    assert (capped.percent, capped.penalty, capped.days_late) == (35, 3.5, 4)   # as late as it counts
+    assert lateness(LatePolicy(due={A01: due}, percent_per_day=10), A01, "not a time", 10.0).percent == 100
     nothing = lateness(LatePolicy(due={A01: due}, percent_per_day=0), A01, None, 10.0)
-    assert (nothing["percent"], nothing["penalty"]) == (0, 0)   # late work costs nothing under this policy
+    assert (nothing.percent, nothing.penalty) == (0, 0)   # late work costs nothing under this policy
 
 
 def test_in_the_exchange_inbox_the_folders_time_is_the_stamp(tmp_path, capsys):

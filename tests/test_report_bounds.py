@@ -26,6 +26,8 @@ from autograder.reports.limits import (ANSWERS, CODE_CHARS, ERROR_QUOTE_CHARS, F
                                        FEEDBACK_MD_BYTES, NAME_CHARS, OUTPUT_CHARS, PROBLEM_CHARS, PROBLEMS,
                                        QUOTE_CHARS, RESULTS_BYTES)
 from autograder.reports.results import RESULTS, read_graded, results_text, write_results
+from autograder.stages.extract import extract
+from autograder.stages.validate import validate
 from autograder.suites.feedback import Feedback, fmt, quote, shorten, student_error_text
 from course_lib.exercises import ASSIGNMENTS
 
@@ -52,6 +54,12 @@ def outcome(title, output, exercise="batchnorm_forward", score=0.0):
 def graded(outcomes=(), student="alice", path="/nowhere/02_bn_equations.ipynb", **kwargs):
     outcomes = outcomes or (outcome("values", "Hint: average over axis 0"),)
     return Graded(Submission(student, A02, Path(path)), outcomes=tuple(outcomes), **kwargs)
+
+
+def graded_notebook(path):
+    """A Graded record of the notebook at ``path`` carrying its cells and answers, as the run stage hands it on."""
+    ex = extract(validate(Submission("alice", A02, Path(path))))
+    return graded(path=path, cells=ex.cells, answers=ex.answers, notebook_read=ex.read)
 
 
 # ----------------------------------------------------------------------------- at the source: the suites' messages
@@ -146,7 +154,7 @@ def test_a_15_mb_cell_gives_a_page_of_bounded_size_with_the_start_of_the_code_an
     filler = "# " + "<x>&" * 100 + "\n"
     fill_notebook(notebook, {"batchnorm_forward": CELLS["batchnorm_forward"] + filler * 38_000})
     assert notebook.stat().st_size > 15_000_000
-    page = feedback_html(graded(path=notebook))
+    page = feedback_html(graded_notebook(notebook))
     assert len(page.encode("utf-8")) <= 500_000
     parsed = well_formed(page)
     assert "def batchnorm_forward" in parsed.text and "<x>&" in parsed.text
@@ -160,7 +168,7 @@ def test_the_code_and_answers_on_one_page_are_bounded_in_all(notebook):
     nb["cells"] += [{"cell_type": "markdown", "metadata": {"nbgrader": {"grade_id": f"answer_{i}"}},
                      "source": f"answer {i}: " + "<b>&</b>" * 2_500} for i in range(ANSWERS + 20)]
     notebook.write_text(json.dumps(nb), encoding="utf-8")
-    page = feedback_html(graded(path=notebook))
+    page = feedback_html(graded_notebook(notebook))
     parsed = well_formed(page)
     answers = [chunk for chunk in parsed.chunks if chunk.startswith("answer ")]
     assert 0 < sum(map(len, answers)) <= CODE_CHARS and len(answers) <= ANSWERS

@@ -32,7 +32,8 @@ def write_notebook(folder, assignment, exercise_sources, extra=()):
     cells += [nbformat.v4.new_code_cell(s) for s in extra]
     for i, s in enumerate(exercise_sources):
         cell = nbformat.v4.new_code_cell(s)
-        cell.metadata["nbgrader"] = {"solution": True, "grade": False, "locked": False, "grade_id": f"ex{i}",
+        grade_id = "batchnorm_forward" if "def batchnorm_forward" in s else f"ex{i}"
+        cell.metadata["nbgrader"] = {"solution": True, "grade": False, "locked": False, "grade_id": grade_id,
                                      "schema_version": 3}
         cells.append(cell)
     path = folder / assignment / f"{assignment}.ipynb"
@@ -57,6 +58,15 @@ def test_only_exercise_cells_run(course):
     # an ordinary cell that would fail (or print) is not executed
     write_notebook(course, "02_bn_equations", [GOOD_FORWARD], extra=["raise SystemExit('ordinary cell ran')"])
     load_exercises("02_bn_equations", ["batchnorm_forward"], start=course / "06_experiments")
+
+
+def test_an_exercise_loads_with_the_helpers_it_uses_from_other_cells_as_the_grader_runs_it(course):
+    helper = "def _moments(x):\n    return x.mean(axis=0), x.var(axis=0)\nraise SystemExit('a training run')\n"
+    forward = GOOD_FORWARD.replace("    mu = x.mean(axis=0)\n    var = x.var(axis=0)\n", "    mu, var = _moments(x)\n")
+    assert forward != GOOD_FORWARD
+    write_notebook(course, "02_bn_equations", [forward], extra=[helper])
+    fns = load_exercises("02_bn_equations", ["batchnorm_forward"], start=course / "06_experiments")
+    check_batchnorm_forward(fns["batchnorm_forward"], verbose=False)
 
 
 def test_a_failing_check_names_the_notebook_and_the_case(course):

@@ -206,11 +206,11 @@ def test_lateness_counts_started_days_after_the_grace_and_caps(after, days, perc
     if days is None:
         assert late is None
     else:
-        assert (late["days_late"], late["percent"], late["penalty"]) == (days, percent, 4.0 * percent / 100)
+        assert (late.days_late, late.percent, late.penalty) == (days, percent, 4.0 * percent / 100)
     assert lateness(policy, A02, (due + after).isoformat(), 4.0) is None   # no due date: never late
     assert lateness(policy, A02, None, 4.0) is None                       # not even without a stamp
     unknown = lateness(policy, A01, None, 4.0)                            # no stamp: the largest penalty
-    assert (unknown["percent"], unknown["penalty"], unknown["status"]) == (50.0, 2.0, "unknown time")
+    assert (unknown.percent, unknown.penalty, unknown.status) == (50.0, 2.0, "unknown time")
 
 
 def config(tmp_path, text):

@@ -46,7 +46,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _class import KINDS, check_key, check_keys, make_nbgrader_course, nbgrader, roster, write_class  # noqa: E402
 
-from course_lib.exercises import ASSIGNMENTS  # noqa: E402
+from course_lib.exercises import ASSIGNMENTS, EXERCISES  # noqa: E402
 
 NBG = Path("/tmp/bench_nbg")
 OURS = Path("/tmp/bench_ours")
@@ -86,20 +86,9 @@ def time_nbgrader(course, log):
 
 # ---- verdicts -------------------------------------------------------------------------------
 
-def _by_hand_keys():
-    """Our by_hand test names -> by_hand_<step>, the key of nbgrader's check_by_hand_<step> cell."""
-    from autograder.suites.runner import suite_tests
-
-    keys = {}
-    for t in suite_tests("03_cgpa_iq_walkthrough", "by_hand"):
-        step = t.nodeid.split("::test_by_hand_", 1)[1].split("_is_right", 1)[0]
-        keys[t.name] = f"by_hand_{step}"
-    return keys
-
-
 def our_verdicts(out, students):
     """(student, key) -> (all tests passed, titles of the failed tests, the notebook's grading error or None)."""
-    by_hand = _by_hand_keys()
+    grade_ids = {e.name: e.grade_id for e in EXERCISES}   # nbgrader's check cell of an exercise is check_<grade_id>
     verdicts = {}
     for student in students:
         for a in ASSIGNMENTS:
@@ -107,7 +96,8 @@ def our_verdicts(out, students):
             error = results.get("extra_data", {}).get("error")
             tests = {}
             for t in results["tests"]:
-                key = by_hand.get(t["name"]) or t.get("extra_data", {}).get("exercise") or t["name"].split(":")[0]
+                exercise = t.get("extra_data", {}).get("exercise") or t["name"].split(":")[0]
+                key = grade_ids.get(exercise, exercise)
                 tests.setdefault(key, []).append(t)
             for key, ts in tests.items():
                 failed = [t["name"].split(": ", 1)[-1] for t in ts if t["status"] != "passed"]

@@ -30,7 +30,8 @@ def standardize(X):
     mean = X.mean(axis=0)
     constant = X.max(axis=0) == X.min(axis=0)
     std = np.where(constant, 0.0, X.std(axis=0))
-    return (X - mean) / np.where(constant, 1.0, std), mean, std
+    X_std = np.where(constant, 0.0, (X - mean) / np.where(constant, 1.0, std))   # zeros exactly, not round-off
+    return X_std, mean, std
 
 
 def min_max_normalize(X):

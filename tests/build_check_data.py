@@ -2,28 +2,39 @@
 
     python tests/build_check_data.py        # rewrite the file
 
-Expected outputs come from the reference library, hints' signatures from
-tests/bug_corpus.py, and the hand-worked answers are stored as digests.
+Expected outputs come from the reference library; the known mistakes' outputs
+and their hints from the mistake catalogue (course_lib/mistakes.py); the
+hand-worked answers are stored as digests.
 tests/test_checks.py fails when the committed file differs from a rebuild.
 """
 
+import copy
 import json
-import sys
-from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).parent))
+from course_lib import batchnorm as bn
+from course_lib import mistakes
+from course_lib import running_stats as rs
+from course_lib.checks._data import DATA_FILE
+from course_lib.checks.by_hand import STEPS, digest
+from course_lib.data import cgpa_iq_example
+from course_lib.dense import dense_forward
+from course_lib.layers import relu_forward
+from course_lib.normalize import standardize
 
-import bug_corpus as bugs  # noqa: E402
-from course_lib import batchnorm as bn  # noqa: E402
-from course_lib import running_stats as rs  # noqa: E402
-from course_lib.checks._data import DATA_FILE  # noqa: E402
-from course_lib.checks.by_hand import STEPS, digest  # noqa: E402
-from course_lib.data import cgpa_iq_example  # noqa: E402
-from course_lib.dense import dense_forward  # noqa: E402
-from course_lib.layers import relu_forward  # noqa: E402
-from course_lib.normalize import standardize  # noqa: E402
+
+def _bugs(exercise, *args, part=None):
+    """{name: output} of the catalogued mistakes of ``exercise`` on these arguments (each on its own copies)."""
+    out = {}
+    for m in mistakes.mistakes_of(exercise):
+        with np.errstate(all="ignore"):
+            try:
+                result = mistakes.run(exercise, m.name, *copy.deepcopy(args))
+            except Exception:   # a mistake that cannot run on this input (a shape error) has no output to match
+                continue
+        out[m.name] = result if part is None else result[part]
+    return out
 
 
 def _plain(value):
@@ -45,7 +56,7 @@ def _standardize(rng):
     X_const = np.column_stack([rng.normal(size=6), np.full(6, 7.0), np.full(6, 0.1)])
     X_std, mean, std = standardize(X)
     Xc_std, _, c_std = standardize(X_const)
-    b_std, _, b_sd = bugs.STANDARDIZE_BUGS["ddof1"](X)
+    b_std, _, b_sd = mistakes.run("standardize", "ddof1", X.copy())
     return {"X": X, "mean": mean, "std": std, "X_std": X_std, "X_const": X_const, "X_const_std": Xc_std,
             "X_const_sd": c_std, "bugs": {"ddof1": {"X_std": b_std, "std": b_sd}}}
 
@@ -55,33 +66,39 @@ def _forward(rng):
     gamma, beta, eps = np.array([1.5, 0.5, 2.0]), np.array([0.1, -1.0, 3.0]), 1e-5
     out, cache = bn.batchnorm_forward(x, gamma, beta, eps)
     eps_big = 0.5
+    x_far = 1e4 + rng.normal(size=(50, 3)) * 0.01   # columns far from zero: mean(x**2) - mu**2 loses them
     return {"x": x, "gamma": gamma, "beta": beta, "eps": eps, "out": out,
+            "x_far": x_far, "out_far": bn.batchnorm_forward(x_far, gamma, beta, eps)[0],
+            "bugs_far": _bugs("batchnorm_forward", x_far, gamma, beta, eps, part=0),
             "cache": {f: getattr(cache, f) for f in ("x", "x_hat", "mu", "var", "inv_std", "gamma")},
             "eps_big": eps_big, "out_eps_big": bn.batchnorm_forward(x, gamma, beta, eps_big)[0],
-            "bugs": {name: fn(x, gamma, beta, eps)[0] for name, fn in bugs.FORWARD_BUGS.items()}}
+            "bugs": _bugs("batchnorm_forward", x, gamma, beta, eps, part=0)}
 
 
 def _neuron(rng):
     z = rng.normal(4.0, 0.05, size=6)   # a small variance, so that eps shows
     gamma, beta, eps = 2.0, -1.0, 1e-5
     return {"z": z, "gamma": gamma, "beta": beta, "eps": eps, "y": bn.bn_neuron(z, gamma, beta, eps),
-            "bugs": {name: fn(z, gamma, beta, eps) for name, fn in bugs.NEURON_BUGS.items()}}
+            "y_default_eps": bn.bn_neuron(z, gamma, beta),
+            "bugs": _bugs("bn_neuron", z, gamma, beta, eps)}
 
 
 def _dense(rng):
     X, W, b = rng.normal(size=(4, 3)), rng.normal(size=(3, 2)), np.array([0.5, -1.5])
     return {"X": X, "W": W, "b": b, "Z": dense_forward(X, W, b),
-            "bugs": {"no_bias": bugs.DENSE_BUGS["no_bias"](X, W, b)}}
+            "bugs": _bugs("dense_forward", X, W, b)}
 
 
-def _backward_case(rng, N, D):
+def _backward_case(rng, N, D, eps=1e-5):
     x = rng.normal(2.0, 3.0, size=(N, D))
+    if eps != 1e-5:
+        x[:, 1] = 0.7   # a constant column: its inv_std is 1 / sqrt(eps), so the cache's eps shows
     gamma = rng.uniform(0.5, 2.0, size=D)
-    _, cache = bn.batchnorm_forward(x, gamma, np.zeros(D), 1e-5)
+    _, cache = bn.batchnorm_forward(x, gamma, np.zeros(D), eps)
     dout = rng.normal(size=(N, D))
     dx, dgamma, dbeta = bn.batchnorm_backward(dout, cache)
     return {"cache": cache._asdict(), "dout": dout, "dx": dx, "dgamma": dgamma, "dbeta": dbeta,
-            "bugs": {name: fn(dout, cache)[0] for name, fn in bugs.BACKWARD_BUGS.items()}}
+            "bugs": _bugs("batchnorm_backward", dout, cache, part=0)}
 
 
 def _update(rng):
@@ -95,7 +112,7 @@ def _update(rng):
     return {"running_mean": rm, "running_var": rv, "batch_mean": bm, "batch_var": bv, "momentum": momentum,
             "default": pair(rs.update_running_stats(rm, rv, bm, bv)),
             "given": pair(rs.update_running_stats(rm, rv, bm, bv, momentum)),
-            "bugs": {"default": {name: pair(fn(rm, rv, bm, bv)) for name, fn in bugs.UPDATE_BUGS.items()}}}
+            "bugs": {"default": {name: pair(v) for name, v in _bugs("update_running_stats", rm, rv, bm, bv).items()}}}
 
 
 def _inference(rng):
@@ -104,8 +121,8 @@ def _inference(rng):
     rm, rv, eps = rng.normal(size=3), rng.uniform(0.05, 3, size=3), 1e-3
     args = (x, gamma, beta, rm, rv, eps)
     return {"x": x, "gamma": gamma, "beta": beta, "running_mean": rm, "running_var": rv, "eps": eps,
-            "out": rs.batchnorm_inference(*args),
-            "bugs": {name: fn(*args) for name, fn in bugs.INFERENCE_BUGS.items()}}
+            "out": rs.batchnorm_inference(*args), "out_default_eps": rs.batchnorm_inference(*args[:5]),
+            "bugs": _bugs("batchnorm_inference", *args)}
 
 
 def _by_hand():
@@ -120,9 +137,9 @@ def _by_hand():
     def digests(step, a):
         return {",".join(map(str, i)): digest(step, ",".join(map(str, i)), a[i]) for i in np.ndindex(a.shape)}
 
-    slips = bugs.by_hand_bugs(ex)
     return {step: {"digests": digests(step, a),
-                   "bugs": {bug: digests(step, v) for bug, v in slips.get(step, {}).items()}}
+                   "bugs": {m.name: digests(step, mistakes.value(m.exercise, m.name))
+                            for m in mistakes.mistakes_of(f"{step}_by_hand")}}
             for step, a in answers.items()}
 
 
@@ -135,9 +152,11 @@ def build():
         "dense_forward": _dense(rng),
         "bn_neuron": _neuron(rng),
         "by_hand": _by_hand(),
-        "batchnorm_backward": {"cases": {"main": _backward_case(rng, 6, 3), "pair": _backward_case(rng, 2, 3)}},
+        "batchnorm_backward": {"cases": {"main": _backward_case(rng, 6, 3), "pair": _backward_case(rng, 2, 3),
+                                         "eps": _backward_case(rng, 5, 3, eps=0.5)}},
         "update_running_stats": _update(rng),
         "batchnorm_inference": _inference(rng),
+        "hints": mistakes.hints(),
     }
     return _plain(record)
 

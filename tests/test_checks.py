@@ -7,20 +7,18 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import bug_corpus as bugs
 from course_lib import batchnorm as bn
 from course_lib import checks
 from course_lib import running_stats as rs
-from course_lib.checks import forward, backward, inference, by_hand
-from course_lib.data import cgpa_iq_example
-from course_lib.exercises import EXERCISES
+from course_lib import mistakes
+from course_lib.checks import by_hand
+from course_lib.exercises import EXERCISES, FUNCTION, VALUE, exercise
 from course_lib.dense import dense_forward
 from course_lib.normalize import standardize
 from course_lib.reach import epochs_to_reach
 
-sys.path.insert(0, str(Path(__file__).parent))
-import build_check_data  # noqa: E402
-from independent import hand_answers  # noqa: E402
+import build_check_data
+from independent import hand_answers
 
 REFERENCES = {
     "standardize": standardize,
@@ -72,27 +70,19 @@ def test_returning_none_fails(name):
     assert run(name, lambda *a, **k: None) is not None
 
 
-def _hint_cases():
-    tables = [
-        ("batchnorm_forward", bugs.FORWARD_BUGS, forward.FORWARD_BUG_HINTS),
-        ("bn_neuron", bugs.NEURON_BUGS, forward.FORWARD_BUG_HINTS),
-        ("standardize", bugs.STANDARDIZE_BUGS, {"ddof1": "ddof=0", "std_positive": "about 1e-17"}),
-        ("dense_forward", bugs.DENSE_BUGS, {**forward.DENSE_BUG_HINTS, "transposed": forward.TRANSPOSE_HINT}),
-        ("batchnorm_backward", bugs.BACKWARD_BUGS, backward.BACKWARD_BUG_HINTS),
-        ("batchnorm_backward_alt", bugs.BACKWARD_BUGS, backward.BACKWARD_BUG_HINTS),
-        ("update_running_stats", bugs.UPDATE_BUGS, inference.UPDATE_BUG_HINTS),
-        ("batchnorm_inference", bugs.INFERENCE_BUGS, inference.INFERENCE_BUG_HINTS),
-        ("epochs_to_reach", bugs.REACH_BUGS, {"zero_based": "numbered from 1", "strict": ">= threshold",
-                                              "never_is_zero": "return None", "train_metric": "val_metric"}),
-    ]
-    for name, corpus, hints in tables:
-        for bug, fn in corpus.items():
-            yield pytest.param(name, fn, hints[bug], id=f"{name}-{bug}")
+def mistaken(m):
+    """The function of the catalogued mistake ``m``, as its source defines it."""
+    return lambda *args, **kwargs: mistakes.run(m.exercise, m.name, *args, **kwargs)
 
 
-@pytest.mark.parametrize("name, fn, hint", list(_hint_cases()))
-def test_known_bug_fails_with_its_hint(name, fn, hint):
-    report = run(name, fn)
+FUNCTION_MISTAKES = [m for m in mistakes.MISTAKES if exercise(m.exercise).kind == FUNCTION]
+VALUE_MISTAKES = [m for m in mistakes.MISTAKES if exercise(m.exercise).kind == VALUE]
+
+
+@pytest.mark.parametrize("m", FUNCTION_MISTAKES, ids=lambda m: f"{m.exercise}-{m.name}")
+def test_every_catalogued_mistake_fails_its_visible_check_with_its_hint(m):
+    name, hint = m.exercise, m.hint
+    report = run(name, mistaken(m))
     assert report is not None, f"the check of {name} passes a known bug"
     first = report.first_failure
     shown = "\n".join(f"{o.detail}\n{o.hint}" for o in report.outcomes if not o.passed)
@@ -166,12 +156,11 @@ def test_hand_answers_off_by_a_few_hundredths_fail(step):
     assert "1 of" in info.value.report.render()
 
 
-def test_hand_variance_with_n_minus_1_gets_its_hint():
-    ex = cgpa_iq_example()
-    z = ex.X @ ex.W + ex.b
+@pytest.mark.parametrize("m", VALUE_MISTAKES, ids=lambda m: f"{m.exercise}-{m.name}")
+def test_every_catalogued_hand_slip_fails_its_visible_check_with_its_hint(m):
     with pytest.raises(checks.CheckFailed) as info:
-        checks.check_by_hand("var", z.var(0, ddof=1), verbose=False)
-    assert by_hand.BUG_HINTS["unbiased"] in info.value.report.render()
+        getattr(checks, f"check_{m.exercise}")(mistakes.value(m.exercise, m.name), verbose=False)
+    assert m.hint in info.value.report.render()
 
 
 def test_hand_check_names_a_wrong_shape_and_an_empty_answer():

@@ -28,7 +28,8 @@ from autograder.reports.limits import (ANSWERS, CODE_CHARS, ERROR_QUOTE_CHARS, F
 from autograder.reports.results import RESULTS, read_graded, results_text, write_results
 from autograder.stages.extract import extract
 from autograder.stages.validate import validate
-from autograder.suites.feedback import Feedback, fmt, quote, shorten, student_error_text
+from course_lib.compare import Mismatch, fmt, quote, shorten
+from autograder.suites.scoring import render, student_error_text
 from course_lib.exercises import ASSIGNMENTS
 
 from independent import CELLS, fill_notebook
@@ -73,8 +74,8 @@ def test_the_suites_quote_a_few_hundred_characters_of_any_student_value():
     void = fmt(np.zeros(3, dtype="V2000000"))                        # a 40-byte dtype, 6 MB of bytes
     assert len(void) <= QUOTE_CHARS and "V2000000" in void
     assert len(fmt(np.zeros((), dtype="V2000000"))) <= QUOTE_CHARS
-    failed = Feedback(f"you returned {BIG!r}", hint=BIG)
-    assert len(failed.render()) <= OUTPUT_CHARS and failed.render().endswith(CUT)
+    failed = Mismatch(f"you returned {BIG!r}", hint=BIG)
+    assert len(render(failed)) <= OUTPUT_CHARS and render(failed).endswith(CUT)
 
     class StudentError(Exception):
         kind, message = "raised", f"ValueError: {BIG}"

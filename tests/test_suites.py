@@ -17,7 +17,8 @@ from autograder import records
 from autograder.sandbox import StudentError
 from autograder.sandbox.inprocess import InProcessStudent
 from autograder.suites import runner
-from autograder.suites.feedback import Feedback, expect_close, score_cases
+from course_lib.compare import Mismatch, expect_close
+from autograder.suites.scoring import render, score_cases
 from autograder.suites.runner import SUITES_DIR, run_suite, suite_points, suite_tests
 from course_lib.exercises import ASSIGNMENTS, EXERCISES
 
@@ -203,9 +204,9 @@ def test_a_wrong_answer_shows_the_worst_entry_not_the_expected_array():
     expected = rng.standard_normal((50, 4))
     got = expected.copy()
     got[17, 2] += 0.5
-    with pytest.raises(Feedback) as info:
+    with pytest.raises(Mismatch) as info:
         expect_close(got, expected, "out", "a hint")
-    message = info.value.render()
+    message = render(info.value)
     assert "out[17, 2]" in message and "1 of 200 entries are off" in message and "Hint: a hint" in message
     assert len(re.findall(r"-?\d+\.\d+", message)) <= 2
 
@@ -221,13 +222,13 @@ def test_partial_credit_per_case():
     recorded = []
 
     def fail():
-        raise Feedback("out is wrong", "a hint")
+        raise Mismatch("out is wrong", "a hint")
 
     score_cases(lambda fraction, message: recorded.append((fraction, message)),
                 [("N = 2", lambda: None), ("N = 3", fail), ("N = 64", lambda: None), ("N = 4096", lambda: None)])
     [(fraction, message)] = recorded
     assert fraction == 0.75 and "wrong for N = 3" in message and "a hint" in message
-    with pytest.raises(Feedback, match="for N = 2: out is wrong"):
+    with pytest.raises(Mismatch, match="for N = 2: out is wrong"):
         score_cases(lambda *a: None, [("N = 2", fail)])
 
 

@@ -13,16 +13,16 @@ bounded here.
 import re
 from dataclasses import dataclass
 
+from course_lib.compare import ARRAY_CHARS, MESSAGE_CHARS, QUOTE_CHARS, cut, more
+
 __all__ = ["Caps", "caps", "cut", "cut_list", "fit", "more", "one_line", "size_name",
            "QUOTE_CHARS", "ARRAY_CHARS", "ERROR_QUOTE_CHARS", "MESSAGE_CHARS", "OUTPUT_CHARS", "PROBLEM_CHARS",
            "PROBLEMS", "NAME_CHARS", "CELL_CHARS", "CODE_CHARS", "ANSWERS", "HIGHLIGHT_CHARS", "HIGHLIGHT_SECONDS",
            "RESULTS_BYTES", "FEEDBACK_MD_BYTES", "FEEDBACK_HTML_BYTES", "CSV_CELL_CHARS", "LEVELS"]
 
-# What a hidden test quotes of the student's work (suites/feedback.py).
-QUOTE_CHARS = 300          # one value: a returned value's repr, a type or a dtype
-ARRAY_CHARS = 1_000        # an array, printed abbreviated (a few entries at each end)
+# What a check quotes of the student's work (QUOTE_CHARS, ARRAY_CHARS, MESSAGE_CHARS) is set in
+# course_lib/compare.py, which the visible checks share with the hidden suites, and imported here.
 ERROR_QUOTE_CHARS = 500    # the message of an exception the student's code raised
-MESSAGE_CHARS = 2_000      # a test's message, and its hint
 
 # What a report quotes.
 OUTPUT_CHARS = 4_000       # one test's output as a whole; the error that stopped grading
@@ -72,21 +72,6 @@ def caps(level=0) -> Caps:
                 CELL_CHARS // scale, CODE_CHARS // scale, max(1, ANSWERS // scale), 0)
 
 
-def more(count):
-    """The marker at the end of a cut text."""
-    return f"… ({count} more characters)"
-
-
-def cut(text, limit):
-    """``text`` whole when it has at most ``limit`` characters, else its start and ``more(count)``, in
-    ``limit`` characters at most: cutting a cut text again changes nothing. Always valid UTF-8."""
-    text = text if isinstance(text, str) else str(text)
-    if len(text) > limit:
-        keep = max(0, limit - len(more(len(text))))
-        text = text[:keep] + more(len(text) - keep)
-    return _encodable(text)
-
-
 def cut_list(items, count, chars):
     """At most ``count`` items, each cut to ``chars``; when there were more, the last says how many."""
     items = list(items)
@@ -116,12 +101,3 @@ def fit(render, limit):
 def size_name(limit):
     """A size as people write it: 1 MiB, 2 MiB, 512 KiB."""
     return f"{limit >> 20} MiB" if limit % (1 << 20) == 0 else f"{limit >> 10} KiB"
-
-
-def _encodable(text):
-    """``text`` as valid UTF-8: a lone surrogate (from bytes that were not text) becomes U+FFFD."""
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        text = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
-    return text

@@ -13,13 +13,12 @@ that each costs its own test and "dx is right", not more.
 import numpy as np
 
 from autograder.suites import mistakes
-from autograder.suites.feedback import (Feedback, expect, expect_close, expect_dtype, expect_shape, expect_unchanged,
-                                        fmt, score_cases, unpack)
+from course_lib.compare import Mismatch, expect, expect_close, expect_dtype, expect_shape, expect_unchanged, fmt, unpack
+from autograder.suites.scoring import score_cases
 from autograder.suites.inputs import SIZES, bn_batch, layouts, tol
 from course_lib.batchnorm import batchnorm_backward as reference
 from course_lib.batchnorm import batchnorm_forward
 from course_lib.bncache import BNCache
-from course_lib.checks.backward import BACKWARD_BUG_HINTS
 
 __all__ = ["make_cache", "call", "check_dx", "NAMED"]
 
@@ -104,8 +103,8 @@ def check_mean_path(student, name, rng):
         sums = dx.sum(axis=0)
         scale = np.abs(dx).sum(axis=0) + 1e-12
         if not np.all(np.abs(sums) <= 1e-8 * scale + 1e-12):
-            raise Feedback(f"the columns of dx sum to {fmt(sums)} (N = {N}); they must sum to 0, since adding a "
-                           "constant to a column of x does not change out", BACKWARD_BUG_HINTS["no_mean_path"])
+            raise Mismatch(f"the columns of dx sum to {fmt(sums)} (N = {N}); they must sum to 0, since adding a "
+                           "constant to a column of x does not change out", mistakes.hint("batchnorm_backward", "no_mean_path"))
         _nondegenerate(dx, reference(dout, cache)[0], f"dx for N = {N}")
 
 
@@ -125,8 +124,8 @@ def check_var_path(student, name, rng):
         got, expected = (dx * x_hat).sum(axis=0), (ref_dx * x_hat).sum(axis=0)
         scale = np.abs(ref_dx * x_hat).sum(axis=0)
         if not np.all(np.abs(got - expected) <= 1e-7 * scale + 1e-10):
-            raise Feedback(f"sum(dx * x_hat) over the batch is {fmt(got)} (N = {N}), expected about 0: scaling a "
-                           "column of x about its mean does not change out", BACKWARD_BUG_HINTS["no_var_path"])
+            raise Mismatch(f"sum(dx * x_hat) over the batch is {fmt(got)} (N = {N}), expected about 0: scaling a "
+                           "column of x about its mean does not change out", mistakes.hint("batchnorm_backward", "no_var_path"))
         _nondegenerate(dx, ref_dx, f"dx for N = {N}")
 
 
@@ -143,12 +142,12 @@ def check_gamma(student, name, rng):
     ref = reference(dout, cache)[0]
     _nondegenerate(dx1, ref, "dx")
     if np.allclose(dx3, dx1, rtol=1e-6, atol=1e-9):
-        raise Feedback("dx stays the same when gamma is multiplied by 3; it should be multiplied by 3 too",
-                       BACKWARD_BUG_HINTS["no_gamma"])
+        raise Mismatch("dx stays the same when gamma is multiplied by 3; it should be multiplied by 3 too",
+                       mistakes.hint("batchnorm_backward", "no_gamma"))
     expect_close(dx3, 3.0 * dx1, "dx for gamma * 3, compared with 3 * (dx for gamma)",
                  "dx is proportional to gamma: gamma multiplies the upstream gradient once, dx_hat = dout * gamma")
     known = mistakes.backward(dout, cache)
-    expect_close(dx1, ref, "dx for gamma = [0.5, 2, -1.5, 1.25]", BACKWARD_BUG_HINTS["no_gamma"],
+    expect_close(dx1, ref, "dx for gamma = [0.5, 2, -1.5, 1.25]", mistakes.hint("batchnorm_backward", "no_gamma"),
                  bugs=mistakes.pick(known), tolerate=mistakes.pick(known, "no_mean_path", "no_var_path"))
 
 
@@ -170,8 +169,7 @@ def check_eps(student, name, rng):
         dx, _, _ = call(student, name, dout, cache)
         known = mistakes.backward(dout, cache)
         own_eps = cache._replace(inv_std=1.0 / np.sqrt(cache.var + 1e-5), eps=1e-5)
-        eps_hint = ("use what the cache holds: its inv_std, or 1 / sqrt(var + eps) with the cache's eps, "
-                    "not an eps of your own")
+        eps_hint = mistakes.hint("batchnorm_backward", "own_eps")
         expect_close(dx, reference(dout, cache)[0], f"dx for a cache with eps = {eps}", DX_HINT,
                      bugs=[(eps_hint, reference(dout, own_eps)[0])] + mistakes.pick(known),
                      tolerate=mistakes.pick(known, *NAMED))

@@ -1,4 +1,4 @@
-"""Inputs and tolerances shared by the hidden suites (grader side only).
+"""Inputs shared by the hidden suites (grader side only); their tolerances are course_lib.compare's policy.
 
 Every generator takes the test's ``rng`` fixture, so a test's inputs depend
 on its own name only.
@@ -6,7 +6,9 @@ on its own name only.
 
 import numpy as np
 
-__all__ = ["SIZES", "tol", "bn_batch", "offset_batch", "layouts", "dtype_name"]
+from course_lib.compare import tolerance
+
+__all__ = ["SIZES", "tol", "bn_batch", "offset_batch", "layouts"]
 
 # Batch sizes every "several N" test runs: the smallest batch BN allows, an odd
 # one, a usual one and a large one; D varies with N so that no shape is square.
@@ -14,19 +16,8 @@ SIZES = ((2, 3), (3, 5), (64, 7), (4096, 6))
 
 
 def tol(dtype):
-    """Tolerances for outputs of order 1 computed in ``dtype``.
-
-    float64 leaves room for any reasonable order of operations (they differ
-    by ~1e-13) and still catches every known bug (ddof=1 at N=4096 is off
-    by 1e-4); float32 is good to ~1e-6 on these sizes.
-    """
-    if np.dtype(dtype) == np.float32:
-        return {"rtol": 2e-4, "atol": 2e-4}
-    return {"rtol": 1e-6, "atol": 1e-8}
-
-
-def dtype_name(dtype):
-    return np.dtype(dtype).name
+    """The policy's tolerances for outputs computed from inputs of ``dtype``, as expect_close's keywords."""
+    return tolerance(dtype)._asdict()
 
 
 def bn_batch(rng, N, D, dtype=np.float64):

@@ -12,7 +12,7 @@ conftest is loaded at all), that provides the fixtures
     partial   partial(fraction, message): award part of the test's points
 
 and reads each test's ``@pytest.mark.points(p)``. A test that raises
-``Feedback`` or ``StudentError`` fails with that message; any other error
+``Mismatch`` or ``StudentError`` fails with that message; any other error
 fails with a generic message, never with source code or a traceback. A test
 that did not finish (an interrupted session) fails; it never passes.
 """
@@ -28,7 +28,8 @@ import numpy as np
 import pytest
 
 from autograder.records import TestOutcome
-from autograder.suites.feedback import Feedback, is_student_error, shorten, student_error_text
+from course_lib.compare import Mismatch, shorten
+from autograder.suites.scoring import is_student_error, render, student_error_text
 from course_lib.exercises import EXERCISES
 
 __all__ = ["run_suite", "suite_points", "suite_tests", "SUITES_DIR", "SuiteTest"]
@@ -104,8 +105,8 @@ def _points(item):
 
 def describe_failure(exc):
     """The output a student reads for a test that failed with ``exc``: never code or a traceback."""
-    if isinstance(exc, Feedback):
-        return exc.render()
+    if isinstance(exc, Mismatch):
+        return render(exc)
     if is_student_error(exc):
         return student_error_text(exc)
     if isinstance(exc, (KeyboardInterrupt, SystemExit)) or type(exc).__name__ in ("Exit", "Interrupted"):

@@ -8,7 +8,8 @@ inputs and expected outputs, never an implementation of an exercise.
 
 from ._report import CheckFailed, Report
 from .backward import check_batchnorm_backward, check_batchnorm_backward_alt
-from .by_hand import check_by_hand
+from .by_hand import (check_a_by_hand, check_by_hand, check_mu_by_hand, check_var_by_hand, check_y_by_hand,
+                      check_z_by_hand, check_z_hat_by_hand)
 from .experiments import check_epochs_to_reach
 from .forward import check_batchnorm_forward, check_bn_neuron, check_bn_param_count, check_dense_forward
 from .inference import check_batchnorm_inference, check_update_running_stats
@@ -23,6 +24,12 @@ __all__ = [
     "check_dense_forward",
     "check_bn_neuron",
     "check_by_hand",
+    "check_z_by_hand",
+    "check_mu_by_hand",
+    "check_var_by_hand",
+    "check_z_hat_by_hand",
+    "check_y_by_hand",
+    "check_a_by_hand",
     "check_batchnorm_backward",
     "check_batchnorm_backward_alt",
     "check_update_running_stats",

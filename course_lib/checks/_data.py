@@ -1,7 +1,8 @@
 """The checks' fixed inputs and expected outputs, read from ``expected.json``.
 
 The file holds numbers, not implementations: inputs, the right outputs, and
-the outputs of known mistakes (for targeted hints). Hand-worked answers are
+the outputs of known mistakes with their hints (from the mistake catalogue,
+course_lib/mistakes.py, which students do not get). Hand-worked answers are
 stored as digests only. tests/build_check_data.py regenerates it from the
 reference library, and a test fails if it drifts.
 """
@@ -12,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["data", "arrays", "DATA_FILE"]
+__all__ = ["data", "arrays", "hint", "hints_of", "DATA_FILE"]
 
 DATA_FILE = Path(__file__).with_name("expected.json")
 
@@ -38,3 +39,13 @@ def arrays(record):
         else:
             out[key] = value
     return out
+
+
+def hint(exercise, name):
+    """The hint of the catalogued mistake ``name`` of ``exercise``."""
+    return _load()["hints"][exercise][name]
+
+
+def hints_of(exercise, outputs):
+    """[(hint, output)] for ``outputs``, {mistake name: its output}: the ``bugs`` of expect_close."""
+    return [(hint(exercise, name), value) for name, value in outputs.items()]

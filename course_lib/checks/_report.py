@@ -1,8 +1,8 @@
 """Running a visible check: cases, outcomes, and the report a student reads.
 
 A check is a list of cases, each a short description and a function that
-calls the student's code and raises ``Mismatch`` (what was wrong, and a
-hint) when the answer is off. All cases run, so the report shows the whole
+calls the student's code and raises ``course_lib.compare.Mismatch`` (what
+was wrong, and a hint) when the answer is off. All cases run, so the report shows the whole
 picture, and the first failure is marked as the one to fix first.
 """
 
@@ -10,18 +10,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Case", "Mismatch", "Outcome", "Report", "CheckFailed", "run_check"]
+from ..compare import Mismatch, Outcome
+
+__all__ = ["Case", "Report", "CheckFailed", "run_check"]
 
 PASS, FAIL = "\u2714", "\u2718"
-
-
-class Mismatch(Exception):
-    """Raised by a case: ``detail`` says what differed, ``hint`` how to fix it."""
-
-    def __init__(self, detail, hint=""):
-        super().__init__(detail)
-        self.detail = detail
-        self.hint = hint
 
 
 @dataclass(frozen=True)
@@ -29,14 +22,6 @@ class Case:
     name: str          # what a passing function does, e.g. "uses the biased variance"
     test: object       # test(fn) -> None, raises Mismatch
     hint: str = ""     # shown when the case fails without a hint of its own
-
-
-@dataclass(frozen=True)
-class Outcome:
-    name: str
-    passed: bool
-    detail: str = ""
-    hint: str = ""
 
 
 @dataclass(frozen=True)
@@ -92,7 +77,7 @@ def _outcome(case, fn):
     try:
         case.test(fn)
     except Mismatch as m:
-        return Outcome(case.name, False, m.detail, m.hint or case.hint)
+        return Outcome(case.name, False, m.message, m.hint or case.hint)
     except NotImplementedError:
         return Outcome(case.name, False, *NOT_IMPLEMENTED)
     except Exception as err:   # a crash in the student's code is reported, never raised through

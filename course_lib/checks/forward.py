@@ -2,24 +2,12 @@
 
 import numpy as np
 
+from ..compare import Mismatch, as_array, expect_close, expect_dtype, expect_shape, expect_unchanged, fmt, unpack
 from ..bncache import BNCache
-from ._compare import as_array, expect_close, expect_shape, expect_unchanged, fmt, unpack
-from ._data import arrays, data
-from ._report import Case, Mismatch, run_check
+from ._data import arrays, data, hint, hints_of
+from ._report import Case, run_check
 
-__all__ = ["check_batchnorm_forward", "check_bn_param_count", "check_dense_forward", "check_bn_neuron",
-           "FORWARD_BUG_HINTS"]
-
-FORWARD_BUG_HINTS = {
-    "ddof1": "use the biased batch variance, dividing by N (np.var's default), not N - 1",
-    "eps_outside": "eps goes inside the square root: (x - mu) / sqrt(var + eps)",
-    "no_eps": "add eps to the variance before the square root",
-    "std_not_var": "divide by the standard deviation sqrt(var + eps), not by the variance",
-    "swap_gamma_beta": "out = gamma * x_hat + beta: gamma scales, beta shifts",
-    "axis1": "statistics are per feature, over the batch: mean and var along axis=0",
-    "no_affine": "after normalizing, scale and shift: out = gamma * x_hat + beta",
-}
-
+__all__ = ["check_batchnorm_forward", "check_bn_param_count", "check_dense_forward", "check_bn_neuron"]
 
 CACHE_FIELDS = {
     "x": "the input x, (N, D)",
@@ -31,8 +19,6 @@ CACHE_FIELDS = {
 }
 
 
-def _bugs(record):
-    return [(FORWARD_BUG_HINTS[name], value) for name, value in record.items()]
 
 
 def check_batchnorm_forward(batchnorm_forward, verbose=True):
@@ -48,6 +34,16 @@ def check_batchnorm_forward(batchnorm_forward, verbose=True):
         out, _ = call(fn)
         expect_shape(out, (N, D), "out")
 
+    def far_from_zero(fn):
+        out, _ = call(fn, x=d["x_far"])
+        expect_close(out, d["out_far"], "out for columns like 1e4 + 0.01 * noise",
+                     hint("batchnorm_forward", "naive_variance"), bugs=hints_of("batchnorm_forward", d["bugs_far"]),
+                     rtol=1e-6, atol=1e-6)
+
+    def float32(fn):
+        out, _ = call(fn, x=x.astype(np.float32), gamma=gamma.astype(np.float32), beta=beta.astype(np.float32))
+        expect_dtype(out, np.float32, "out for float32 x, gamma and beta")
+
     def normalizes(fn):
         out, _ = call(fn, gamma=np.ones(D), beta=np.zeros(D))
         out = expect_shape(out, (N, D), "out")
@@ -58,14 +54,14 @@ def check_batchnorm_forward(batchnorm_forward, verbose=True):
         # about 1: exactly var / (var + eps), a little below 1 for a column of small variance
         if np.allclose(var, (N - 1) / N, atol=1e-2):
             raise Mismatch(f"column variances of out are {fmt(var)}, expected about 1",
-                           FORWARD_BUG_HINTS["ddof1"])
+                           hint("batchnorm_forward", "ddof1"))
         if not np.allclose(var, 1, atol=1e-2):
             raise Mismatch(f"column variances of out are {fmt(var)}, expected about 1",
                            "divide x - mu by sqrt(var + eps), with var the batch variance of each column")
 
     def matches(fn):
         out, _ = call(fn)
-        expect_close(out, d["out"], "out", bugs=_bugs(d["bugs"]),
+        expect_close(out, d["out"], "out", bugs=hints_of("batchnorm_forward", d["bugs"]),
                      hint="check the four steps: mu, var (biased), x_hat = (x - mu) / sqrt(var + eps), "
                           "out = gamma * x_hat + beta")
 
@@ -87,7 +83,7 @@ def check_batchnorm_forward(batchnorm_forward, verbose=True):
         out, _ = call(fn, x=xc)
         out = as_array(out, "out")
         if not np.all(np.isfinite(out)):
-            raise Mismatch("a constant column gave NaN or inf", FORWARD_BUG_HINTS["no_eps"])
+            raise Mismatch("a constant column gave NaN or inf", hint("batchnorm_forward", "no_eps"))
         expect_close(out[:, 0], np.full(N, beta[0]), "out[:, 0] for a constant column",
                      hint="a constant column has x - mu = 0, so its output is beta")
 
@@ -110,6 +106,8 @@ def check_batchnorm_forward(batchnorm_forward, verbose=True):
         Case("the cache is a BNCache holding x, x_hat, mu, var, inv_std, gamma, eps", cache),
         Case("a constant column gives beta, not NaN", constant_feature),
         Case("uses the eps it is given", uses_eps),
+        Case("is accurate for columns far from zero (1e4 + small noise)", far_from_zero),
+        Case("float32 in, float32 out", float32),
         Case("leaves x, gamma and beta unchanged", no_mutation),
     ], verbose)
 
@@ -128,12 +126,6 @@ def check_bn_param_count(bn_param_count, verbose=True):
     return run_check("bn_param_count", bn_param_count, cases, verbose)
 
 
-DENSE_BUG_HINTS = {
-    "no_bias": "add the bias b to every row: Z = X @ W + b",
-}
-TRANSPOSE_HINT = "W has shape (D_in, D_out): Z = X @ W + b, with X (N, D_in)"
-
-
 def check_dense_forward(dense_forward, verbose=True):
     """Check ``dense_forward(X, W, b) -> Z``."""
     d = arrays(data("dense_forward"))
@@ -144,8 +136,12 @@ def check_dense_forward(dense_forward, verbose=True):
 
     def matches(fn):
         expect_close(fn(X.copy(), W.copy(), b.copy()), d["Z"], "Z",
-                     bugs=[(DENSE_BUG_HINTS[k], v) for k, v in d["bugs"].items()],
+                     bugs=hints_of("dense_forward", d["bugs"]),
                      hint="Z[i, j] = sum over d of X[i, d] * W[d, j], plus b[j]")
+
+    def float64_dense(fn):
+        expect_dtype(fn(*(v.astype(np.float32) for v in (X, W, b))), np.float64, "Z for float32 X, W and b",
+                     "the contract computes in float64: start with X = np.asarray(X, dtype=float)")
 
     def one_sample(fn):
         expect_close(fn(X[:1].copy(), W.copy(), b.copy()), d["Z"][:1], "Z for a batch of one sample")
@@ -158,9 +154,10 @@ def check_dense_forward(dense_forward, verbose=True):
         expect_unchanged(b, b0, "b")
 
     return run_check("dense_forward", dense_forward, [
-        Case("returns Z of shape (N, D_out)", shape, TRANSPOSE_HINT),
+        Case("returns Z of shape (N, D_out)", shape, hint("dense_forward", "transposed")),
         Case("matches the expected output", matches),
         Case("works on a batch of one sample", one_sample),
+        Case("computes in float64, whatever the input's dtype", float64_dense),
         Case("leaves X, W and b unchanged", no_mutation),
     ], verbose)
 
@@ -176,13 +173,21 @@ def check_bn_neuron(bn_neuron, verbose=True):
     def normalizes(fn):
         y = expect_shape(fn(z.copy(), 1.0, 0.0, eps), z.shape, "y")
         if not (np.isclose(y.mean(), 0, atol=1e-7) and np.isclose(y.var(), 1, atol=1e-2)):
-            hint = FORWARD_BUG_HINTS["ddof1"] if np.isclose(y.var(), (len(z) - 1) / len(z), atol=1e-2) else \
+            advice = hint("bn_neuron", "ddof1") if np.isclose(y.var(), (len(z) - 1) / len(z), atol=1e-2) else \
                 "y = (z - mu) / sqrt(var + eps) when gamma = 1 and beta = 0"
             raise Mismatch(f"with gamma = 1, beta = 0, y has mean {fmt(y.mean())} and variance {fmt(y.var())}; "
-                           "expected 0 and about 1", hint)
+                           "expected 0 and about 1", advice)
+
+    def default_eps(fn):   # the stored z has a small variance, so that eps shows
+        expect_close(fn(z.copy(), gamma, beta), d["y_default_eps"], "y without an eps argument",
+                     "give eps the default the contract states: eps=1e-5")
+
+    def float64_neuron(fn):
+        expect_dtype(fn(z.astype(np.float32), gamma, beta, eps), np.float64, "y for a float32 z",
+                     "the contract computes in float64: start with z = np.asarray(z, dtype=float)")
 
     def matches(fn):
-        expect_close(fn(z.copy(), gamma, beta, eps), d["y"], "y", bugs=_bugs(d["bugs"]),
+        expect_close(fn(z.copy(), gamma, beta, eps), d["y"], "y", bugs=hints_of("bn_neuron", d["bugs"]),
                      hint="mu and var over the batch, then gamma * (z - mu) / sqrt(var + eps) + beta")
 
     def no_mutation(fn):
@@ -194,5 +199,7 @@ def check_bn_neuron(bn_neuron, verbose=True):
         Case("returns y with one value per sample", shape),
         Case("with gamma = 1, beta = 0: y has mean 0 and variance 1", normalizes),
         Case("matches the expected output (gamma and beta applied)", matches),
+        Case("uses eps = 1e-5 when none is given", default_eps),
+        Case("computes in float64, whatever the input's dtype", float64_neuron),
         Case("leaves z unchanged", no_mutation),
     ], verbose)

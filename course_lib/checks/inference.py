@@ -2,25 +2,11 @@
 
 import numpy as np
 
-from ._compare import as_array, expect_close, expect_shape, expect_unchanged, unpack
-from ._data import arrays, data
-from ._report import Case, Mismatch, run_check
+from ..compare import Mismatch, as_array, expect_close, expect_dtype, expect_shape, expect_unchanged, unpack
+from ._data import arrays, data, hint, hints_of
+from ._report import Case, run_check
 
 __all__ = ["check_update_running_stats", "check_batchnorm_inference"]
-
-UPDATE_BUG_HINTS = {
-    "swapped": "in the notes' convention momentum weighs the OLD running value: "
-               "momentum * running + (1 - momentum) * batch (PyTorch's momentum is the other way round)",
-    "mean_for_var": "update the running variance with the batch variance, not the batch mean",
-}
-
-INFERENCE_BUG_HINTS = {
-    "batch_stats": "at inference, normalize with running_mean and running_var, not the statistics of x",
-    "eps_outside": "eps goes inside the square root: sqrt(running_var + eps)",
-    "var_as_std": "running_var is a variance: divide by its square root, sqrt(running_var + eps)",
-    "no_affine": "after normalizing, scale and shift: gamma * x_hat + beta",
-}
-
 
 def check_update_running_stats(update_running_stats, verbose=True):
     """Check ``update_running_stats(rm, rv, bm, bv, momentum=0.9) -> (new_mean, new_var)``."""
@@ -35,10 +21,10 @@ def check_update_running_stats(update_running_stats, verbose=True):
         mean, var = call(fn)
         bugs = d["bugs"]["default"]
         expect_close(mean, d["default"]["mean"], "new_mean (momentum 0.9)",
-                     bugs=[(UPDATE_BUG_HINTS[k], v["mean"]) for k, v in bugs.items()],
+                     bugs=hints_of("update_running_stats", {k: v["mean"] for k, v in bugs.items()}),
                      hint="new_mean = momentum * running_mean + (1 - momentum) * batch_mean")
         expect_close(var, d["default"]["var"], "new_var (momentum 0.9)",
-                     bugs=[(UPDATE_BUG_HINTS[k], v["var"]) for k, v in bugs.items()],
+                     bugs=hints_of("update_running_stats", {k: v["var"] for k, v in bugs.items()}),
                      hint="new_var = momentum * running_var + (1 - momentum) * batch_var")
 
     def given(fn):
@@ -81,13 +67,22 @@ def check_batchnorm_inference(batchnorm_inference, verbose=True):
     def shape(fn):
         expect_shape(call(fn), x.shape, "out")
 
+    def default_eps(fn):
+        out = fn(x.copy(), gamma.copy(), beta.copy(), rm.copy(), rv.copy())
+        expect_close(out, d["out_default_eps"], "out without an eps argument",
+                     "give eps the default the contract states: eps=1e-5")
+
+    def float32(fn):
+        args = (v.astype(np.float32) for v in (x, gamma, beta, rm, rv))
+        expect_dtype(fn(*args, eps), np.float32, "out for float32 inputs")
+
     def matches(fn):
-        expect_close(call(fn), d["out"], "out", bugs=[(INFERENCE_BUG_HINTS[k], v) for k, v in d["bugs"].items()],
+        expect_close(call(fn), d["out"], "out", bugs=hints_of("batchnorm_inference", d["bugs"]),
                      hint="out = gamma * (x - running_mean) / sqrt(running_var + eps) + beta")
 
     def single(fn):
         out = as_array(call(fn, x[:1]), "out for one sample")
-        expect_close(out, d["out"][:1], "out for a single sample", bugs=[(INFERENCE_BUG_HINTS["batch_stats"],
+        expect_close(out, d["out"][:1], "out for a single sample", bugs=[(hint("batchnorm_inference", "batch_stats"),
                                                                           beta[None, :])])
 
     def independent(fn):
@@ -95,7 +90,7 @@ def check_batchnorm_inference(batchnorm_inference, verbose=True):
         alone = np.vstack([as_array(call(fn, x[i:i + 1]), "out") for i in range(len(x))])
         if not np.allclose(full, alone, atol=1e-10):
             raise Mismatch("a sample's output changes with the other samples in the batch",
-                           INFERENCE_BUG_HINTS["batch_stats"])
+                           hint("batchnorm_inference", "batch_stats"))
 
     def no_mutation(fn):
         args = [a.copy() for a in (x, gamma, beta, rm, rv)]
@@ -107,6 +102,8 @@ def check_batchnorm_inference(batchnorm_inference, verbose=True):
     return run_check("batchnorm_inference", batchnorm_inference, [
         Case("returns out with the shape of x", shape),
         Case("normalizes with the running statistics", matches),
+        Case("uses eps = 1e-5 when none is given", default_eps),
+        Case("float32 in, float32 out", float32),
         Case("works for a single sample", single),
         Case("each sample's output depends only on that sample", independent),
         Case("leaves its inputs unchanged", no_mutation),

@@ -2,15 +2,11 @@
 
 import numpy as np
 
-from ._compare import expect_close, expect_shape, expect_unchanged, fmt, unpack
-from ._data import arrays, data
-from ._report import Case, Mismatch, run_check
+from ..compare import Mismatch, expect_close, expect_shape, expect_unchanged, fmt, unpack
+from ._data import arrays, data, hint
+from ._report import Case, run_check
 
 __all__ = ["check_standardize"]
-
-DDOF_HINT = ("use the population standard deviation, dividing by N: np.std's default (ddof=0), "
-             "not ddof=1")
-
 
 def _call(fn, X):
     return unpack(fn(X.copy()), ("X_std", "mean", "std"), "standardize")
@@ -30,12 +26,12 @@ def check_standardize(standardize, verbose=True):
     def statistics(fn):
         _, mean, std = _call(fn, X)
         expect_close(mean, d["mean"], "mean", hint="the mean of each column: average over the rows (axis=0)")
-        expect_close(std, d["std"], "std", bugs=[(DDOF_HINT, d["bugs"]["ddof1"]["std"])],
+        expect_close(std, d["std"], "std", bugs=[(hint("standardize", "ddof1"), d["bugs"]["ddof1"]["std"])],
                      hint="the standard deviation of each column (axis=0)")
 
     def standardized(fn):
         X_std, _, _ = _call(fn, X)
-        X_std = expect_close(X_std, d["X_std"], "X_std", bugs=[(DDOF_HINT, d["bugs"]["ddof1"]["X_std"])],
+        X_std = expect_close(X_std, d["X_std"], "X_std", bugs=[(hint("standardize", "ddof1"), d["bugs"]["ddof1"]["X_std"])],
                              hint="X_std = (X - mean) / std, column by column")
         col_mean, col_std = X_std.mean(axis=0), X_std.std(axis=0)
         if not (np.allclose(col_mean, 0, atol=1e-8) and np.allclose(col_std, 1, atol=1e-6)):
@@ -43,10 +39,14 @@ def check_standardize(standardize, verbose=True):
 
     def constant_column(fn):
         X_std, _, std = _call(fn, d["X_const"])
-        expect_close(X_std, d["X_const_std"], "X_std with constant columns of 7.0 and of 0.1",
-                     hint="find the constant columns exactly, with X.max(axis=0) == X.min(axis=0), and map them "
-                          "to 0; `std > 0` is not enough, as the computed std of a column of 0.1s is about 1e-17")
-        expect_close(std, d["X_const_sd"], "std for a constant column", atol=1e-12)
+        X_std = expect_close(X_std, d["X_const_std"], "X_std with constant columns of 7.0 and of 0.1",
+                             hint=hint("standardize", "std_positive"))
+        std = expect_close(std, d["X_const_sd"], "std for a constant column", atol=1e-12)
+        constant = np.asarray(d["X_const"]).max(axis=0) == np.asarray(d["X_const"]).min(axis=0)
+        if np.any(X_std[:, constant] != 0):   # exactly: round-off residue is not zero
+            raise Mismatch("the constant columns of 7.0 and of 0.1 should give exactly 0 in X_std, "
+                           f"not {fmt(X_std[:, constant].ravel())}",
+                           hint("standardize", "std_positive"))
 
     def no_mutation(fn):
         X0 = X.copy()

@@ -4,13 +4,12 @@ import numpy as np
 import pytest
 
 from autograder.suites import mistakes
-from autograder.suites.feedback import expect_close, expect_shape, expect_unchanged, score_cases, unpack
+from course_lib.compare import expect_close, expect_shape, expect_unchanged, unpack
+from autograder.suites.scoring import score_cases
 from autograder.suites.inputs import SIZES, layouts, offset_batch, tol
-from course_lib.checks.inputs import DDOF_HINT
 from course_lib.normalize import standardize as reference
 
-CONSTANT_HINT = ("find the constant columns exactly, with X.max(axis=0) == X.min(axis=0), and map them to 0; "
-                 "`std > 0` is not enough, as the computed std of a column of 0.1s is about 1e-17, not 0")
+CONSTANT_HINT = mistakes.hint("standardize", "std_positive")
 FORMULA_HINT = "X_std = (X - mean) / std, column by column, with the population std (divide by N)"
 
 
@@ -32,7 +31,7 @@ def check(student, X, label, *, tolerate_ddof1=True, **tolerance):
     ref_std, ref_mean, ref_sd = reference(X)
     tolerance = tolerance or tol(X.dtype)
     ddof1 = mistakes.standardize_ddof1(X)
-    sd1 = (DDOF_HINT, np.asarray(X, np.float64).std(0, ddof=1))
+    sd1 = (mistakes.hint("standardize", "ddof1"), np.asarray(X, np.float64).std(0, ddof=1))
     expect_close(mean, ref_mean, f"mean {label}".strip(), "the mean of each column: average over the rows (axis=0)",
                  **tolerance)
     expect_close(std, ref_sd, f"std {label}".strip(), "the standard deviation of each column (axis=0)",
@@ -69,7 +68,7 @@ def test_standardize_std_is_the_population_std(student, rng):
         _, _, std = call(student, X)
         expect_close(std, reference(X)[2], f"std for X of shape {(N, D)}",
                      "the population standard deviation of each column: np.std(X, axis=0)",
-                     bugs=[(DDOF_HINT, X.std(0, ddof=1))])
+                     bugs=[(mistakes.hint("standardize", "ddof1"), X.std(0, ddof=1))])
 
 
 @pytest.mark.points(0.75)

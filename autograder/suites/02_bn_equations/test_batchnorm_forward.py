@@ -10,12 +10,12 @@ import numpy as np
 import pytest
 
 from autograder.suites import mistakes
-from autograder.suites.feedback import (Feedback, as_array, expect, expect_close, expect_dtype, expect_finite,
-                                        expect_shape, expect_unchanged, fmt, score_cases, unpack)
+from course_lib.compare import Mismatch, as_array, expect, expect_close, expect_dtype, expect_finite, expect_shape, expect_unchanged, fmt, unpack
+from autograder.suites.scoring import score_cases
 from autograder.suites.inputs import SIZES, bn_batch, layouts, offset_batch, tol
 from course_lib.batchnorm import batchnorm_forward as reference
 from course_lib.bncache import BNCache
-from course_lib.checks.forward import CACHE_FIELDS, FORWARD_BUG_HINTS
+from course_lib.checks.forward import CACHE_FIELDS
 
 FOUR_STEPS = ("check the four steps: mu = mean over the batch, var = mean((x - mu)**2) over the batch, "
               "x_hat = (x - mu) / sqrt(var + eps), out = gamma * x_hat + beta")
@@ -77,8 +77,8 @@ def test_batchnorm_forward_uses_the_biased_variance(student, rng):
         out = expect_shape(out, (N, 3), "out")
         got_var = out.var(axis=0)
         if np.allclose(got_var, (N - 1) / N, atol=1e-3) and not np.allclose(got_var, 1, atol=1e-3):
-            raise Feedback(f"with gamma = 1 and beta = 0 the columns of out have variance {fmt(got_var)} "
-                           f"for a batch of {N}, expected about 1", FORWARD_BUG_HINTS["ddof1"])
+            raise Mismatch(f"with gamma = 1 and beta = 0 the columns of out have variance {fmt(got_var)} "
+                           f"for a batch of {N}, expected about 1", mistakes.hint("batchnorm_forward", "ddof1"))
         check_out(student, x, gamma, beta, 1e-5, f"out with gamma = 1 and beta = 0, N = {N}",
                   named=others("ddof1"),
                   hint="with gamma = 1 and beta = 0, out = (x - mu) / sqrt(var + eps) with var = mean((x - mu)**2)")
@@ -93,11 +93,11 @@ def test_batchnorm_forward_statistics_are_over_the_batch_axis(student, rng):
     out = expect_shape(out, (5, 5), "out")
     col_means, row_means = out.mean(axis=0), out.mean(axis=1)
     if not np.allclose(col_means, 0, atol=1e-6) and np.allclose(row_means, 0, atol=1e-6):
-        raise Feedback(f"with gamma = 1 and beta = 0 the rows of out have mean 0 but the columns have means "
-                       f"{fmt(col_means)}", FORWARD_BUG_HINTS["axis1"])
+        raise Mismatch(f"with gamma = 1 and beta = 0 the rows of out have mean 0 but the columns have means "
+                       f"{fmt(col_means)}", mistakes.hint("batchnorm_forward", "axis1"))
     expect(np.allclose(col_means, 0, atol=1e-6),
            f"with gamma = 1 and beta = 0 the columns of out have means {fmt(col_means)}, expected 0",
-           FORWARD_BUG_HINTS["axis1"])
+           mistakes.hint("batchnorm_forward", "axis1"))
     x, gamma, beta = bn_batch(rng, 7, 4)
     check_out(student, x, gamma, beta, 1e-5, "out for N = 7, D = 4", named=others("axis1"))
 
@@ -132,7 +132,7 @@ def test_batchnorm_forward_constant_column_gives_beta(student, rng):
         out, _ = call(student, x, gamma, beta, 1e-5)
         out = expect_shape(out, (N, 4), "out")
         const = [1, 3]
-        expect_finite(out[:, const], f"out for the constant columns (N = {N})", FORWARD_BUG_HINTS["no_eps"])
+        expect_finite(out[:, const], f"out for the constant columns (N = {N})", mistakes.hint("batchnorm_forward", "no_eps"))
         axis1 = mistakes.forward(x, gamma, beta, 1e-5)["axis1"][1][:, const]
         expect_close(out[:, const], np.broadcast_to(beta[const], (N, 2)),
                      f"out for the constant columns 1 and 3 (N = {N})",
@@ -145,8 +145,7 @@ def test_batchnorm_forward_is_accurate_for_large_offsets(student, rng):
     x = offset_batch(rng, 500, 6)
     gamma, beta = rng.uniform(0.5, 2.0, 6), rng.uniform(-1.0, 1.0, 6)
     check_out(student, x, gamma, beta, 1e-5, "out for columns like 1e4 + 0.01 * noise",
-              hint="compute the variance as the mean of (x - mu)**2: mean(x**2) - mu**2 subtracts two huge, "
-                   "almost equal numbers and loses the digits that matter", rtol=1e-6, atol=1e-6)
+              hint=mistakes.hint("batchnorm_forward", "naive_variance"), rtol=1e-6, atol=1e-6)
 
 
 @pytest.mark.points(0.25)
@@ -175,7 +174,7 @@ def test_batchnorm_forward_cache_holds_what_backward_needs(student, rng):
     eps = 1e-3
     _, cache = call(student, x, gamma, beta, eps)
     if not isinstance(cache, tuple) or len(cache) != len(BNCache._fields):
-        raise Feedback(f"cache should be a BNCache, got {type(cache).__name__}",
+        raise Mismatch(f"cache should be a BNCache, got {type(cache).__name__}",
                        "return BNCache(x=x, x_hat=x_hat, mu=mu, var=var, inv_std=inv_std, gamma=gamma, eps=eps)")
     cache = BNCache(*cache)
     _, expected = reference(x, gamma, beta, eps)

@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from autograder.suites.feedback import Feedback, quote, score_cases, unpack
+from course_lib.compare import Mismatch, quote, unpack
+from autograder.suites.scoring import score_cases
 from course_lib.batchnorm import bn_param_count as reference
 
 HINT = ("per neuron: gamma and beta are trained; the running mean and variance are kept but not trained; "
@@ -15,7 +16,7 @@ def counts(student, units):
     for name, value in zip(("total", "trainable", "non_trainable"), got):
         if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)) \
                 or value != int(value):
-            raise Feedback(f"bn_param_count({units}) returned {name} = {quote(value)}, expected a whole number",
+            raise Mismatch(f"bn_param_count({units}) returned {name} = {quote(value)}, expected a whole number",
                            "count parameters with integers: 2 * units, not units / 0.5")
     return tuple(int(v) for v in got)
 
@@ -32,7 +33,7 @@ def check(student, units):
         hint = "the running mean and variance are not trained: they are non-trainable parameters"
     elif total in (6 * units, 8 * units) or non_trainable == 4 * units:
         hint = "the batch mean and variance are not parameters: they are recomputed for every batch"
-    raise Feedback(f"bn_param_count({units}) returned {got}, expected something else", hint)
+    raise Mismatch(f"bn_param_count({units}) returned {got}, expected something else", hint)
 
 
 @pytest.mark.points(0.5)
@@ -53,7 +54,7 @@ def test_bn_param_count_total_is_trainable_plus_non_trainable(student):
     for units in (5, 33):
         total, trainable, non_trainable = counts(student, units)
         if total != trainable + non_trainable:
-            raise Feedback(f"bn_param_count({units}) returned total = {total}, but trainable + non_trainable "
+            raise Mismatch(f"bn_param_count({units}) returned total = {total}, but trainable + non_trainable "
                            f"= {trainable + non_trainable}",
                            "return them in the order (total, trainable, non_trainable); "
                            "every parameter is either trainable or not")

@@ -9,18 +9,15 @@ import numpy as np
 import pytest
 
 from autograder.suites import mistakes
-from autograder.suites.feedback import (Feedback, expect_close, expect_finite, expect_shape, expect_unchanged, fmt,
-                                        score_cases)
+from course_lib.compare import Mismatch, expect_close, expect_finite, expect_shape, expect_unchanged, fmt
+from autograder.suites.scoring import score_cases
 from course_lib.batchnorm import bn_neuron as reference
-from course_lib.checks.forward import FORWARD_BUG_HINTS
 
 STEPS_HINT = "mu and var over the batch, then y = gamma * (z - mu) / sqrt(var + eps) + beta"
 
 
 def neuron_mistakes(z, gamma, beta, eps):
-    known = mistakes.forward(np.asarray(z, float)[:, None], np.array([gamma]), np.array([beta]), eps)
-    del known["axis1"]   # a single column: over axis 1 every value is its own mean
-    return {name: (hint, out[:, 0]) for name, (hint, out) in known.items()}
+    return mistakes.forward(z, gamma, beta, eps, exercise="bn_neuron")
 
 
 NAMED = ("ddof1", "eps_outside")
@@ -56,8 +53,8 @@ def test_bn_neuron_uses_the_biased_variance(student, rng):
         y = expect_shape(student.call("bn_neuron", z, 1.0, 0.0, 1e-5), (N,), "y",
                          "y has one value per sample, like z")
         if np.isclose(y.var(), (N - 1) / N, atol=1e-3):
-            raise Feedback(f"with gamma = 1 and beta = 0, y has variance {fmt(y.var())} for a batch of {N}, "
-                           "expected about 1", FORWARD_BUG_HINTS["ddof1"])
+            raise Mismatch(f"with gamma = 1 and beta = 0, y has variance {fmt(y.var())} for a batch of {N}, "
+                           "expected about 1", mistakes.hint("bn_neuron", "ddof1"))
         check(student, z, 1.0, 0.0, 1e-5, f"y with gamma = 1 and beta = 0, N = {N}", named=("eps_outside",))
 
 
@@ -83,7 +80,7 @@ def test_bn_neuron_constant_input_gives_beta(student):
     """a neuron with the same value for every sample gives beta, not NaN"""
     for value, N in ((0.1, 3), (-7.25, 1000)):
         y = expect_finite(student.call("bn_neuron", np.full(N, value), 2.0, 0.75, 1e-5),
-                          f"y for z = {value} for all {N} samples", FORWARD_BUG_HINTS["no_eps"])
+                          f"y for z = {value} for all {N} samples", mistakes.hint("bn_neuron", "no_eps"))
         expect_close(y, np.full(N, 0.75), f"y for z = {value} for all {N} samples",
                      "a constant z has z - mu = 0, so y is beta", atol=1e-6)
 

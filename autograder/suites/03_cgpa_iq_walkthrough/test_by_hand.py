@@ -1,37 +1,24 @@
 """Hidden tests of the six arrays entered by hand in notebook 03, 1 point each.
 
-Each entry counts when it is within 0.011 of the answer (right to 2
-decimals, however it was rounded); a partly right array earns its share of
-the point. The answers are never shown, only which entries are off.
+Each entry counts when it is within the policy's tolerance of the answer
+rounded to 2 decimals (course_lib.compare.hand_candidates, as the visible
+check does); a partly right array earns its share of the point. The answers
+are never shown, only which entries are off. The slips are the catalogue's.
 """
 
 import numpy as np
 import pytest
 
-from autograder.suites.feedback import Feedback, as_array, fmt
-from course_lib.checks.by_hand import BUG_HINTS, STEPS
-from course_lib.data import cgpa_iq_example
+from course_lib.compare import Mismatch, as_array, fmt, hand_candidates, hand_rounded
+from course_lib import mistakes as catalogue
+from course_lib import walkthrough
+from course_lib.checks.by_hand import STEPS
 
-TOLERANCE = 0.011
-
-
-def answers():
-    ex = cgpa_iq_example()
-    z = ex.X @ ex.W + ex.b
-    mu, var = z.mean(axis=0), z.var(axis=0)
-    z_hat = (z - mu) / np.sqrt(var + ex.eps)
-    y = ex.gamma * z_hat + ex.beta
-    var1 = z.var(axis=0, ddof=1)
-    z_hat1 = (z - mu) / np.sqrt(var1 + ex.eps)
-    y_shared = ex.gamma[0] * z_hat + ex.beta[0]
-    truth = {"z": z, "mu": mu, "var": var, "z_hat": z_hat, "y": y, "a": np.maximum(y, 0.0)}
-    slips = {
-        "var": {"unbiased": var1, "std": np.sqrt(var)},
-        "z_hat": {"unbiased": z_hat1},
-        "y": {"shared_gamma": y_shared},
-        "a": {"shared_gamma": np.maximum(y_shared, 0.0)},
-    }
-    return truth, slips
+def right(a, answer):
+    """Which entries of ``a`` are right: the answer, rounded to 2 decimals, is within the tolerance."""
+    answer = np.broadcast_to(answer, a.shape)
+    return np.array([hand_rounded(answer[i]) in hand_candidates(a[i]) for i in np.ndindex(a.shape)],
+                    dtype=bool).reshape(a.shape)
 
 
 def grade(student, partial, step):
@@ -39,29 +26,28 @@ def grade(student, partial, step):
     name = f"{step}_by_hand"
     value = student.value(name)
     if value is None:
-        raise Feedback(f"{name} has no numbers yet", "type your numbers into the array")
+        raise Mismatch(f"{name} has no numbers yet", "type your numbers into the array")
     a = as_array(value, name)
     if a.shape != shape:
-        raise Feedback(f"{name} has shape {a.shape}, expected {shape}",
+        raise Mismatch(f"{name} has shape {a.shape}, expected {shape}",
                        "rows are the 4 students, columns the 2 neurons" if len(shape) == 2 else
                        "one number per neuron")
     a = a.astype(np.float64)
     if not np.all(np.isfinite(a)):
-        raise Feedback(f"{name} contains NaN or inf", "type the numbers themselves")
-    truth, slips = answers()
-    right = np.abs(a - truth[step]) <= TOLERANCE
-    if right.all():
+        raise Mismatch(f"{name} contains NaN or inf", "type the numbers themselves")
+    ok = right(a, getattr(walkthrough, step))
+    if ok.all():
         return
     hint = f"{step} is {what}"
-    for slip, expected in slips.get(step, {}).items():
-        if np.all(np.abs(a - expected) <= TOLERANCE):
-            hint = BUG_HINTS[slip]
-    wrong = [idx for idx in np.ndindex(shape) if not right[idx]]
+    for slip in catalogue.mistakes_of(name):
+        if right(a, catalogue.value(name, slip.name)).all():
+            hint = slip.hint
+    wrong = [idx for idx in np.ndindex(shape) if not ok[idx]]
     shown = ", ".join(f"[{', '.join(map(str, idx))}] = {fmt(a[idx])}" for idx in wrong[:4])
     more = f" and {len(wrong) - 4} more" if len(wrong) > 4 else ""
     message = f"{len(wrong)} of {a.size} entries of {name} are off (to 2 decimals): {shown}{more}"
     if len(wrong) == a.size:
-        raise Feedback(message, hint)
+        raise Mismatch(message, hint)
     partial(1.0 - len(wrong) / a.size, f"{message}\nHint: {hint}")
 
 

@@ -3,9 +3,10 @@
 import numpy as np
 import pytest
 
-from autograder.suites.feedback import expect_close, expect_shape, expect_unchanged, score_cases
+from course_lib.compare import expect_close, expect_shape, expect_unchanged
+from autograder.suites.scoring import score_cases
 from autograder.suites.inputs import layouts
-from course_lib.checks.forward import DENSE_BUG_HINTS, TRANSPOSE_HINT
+from autograder.suites import mistakes
 from course_lib.dense import dense_forward as reference
 
 FORMULA_HINT = "Z[i, j] = sum over d of X[i, d] * W[d, j], plus b[j]: Z = X @ W + b"
@@ -24,10 +25,9 @@ def check(student, X, W, b, what, *, named=True, **tolerance):
     named: accept Z without the bias, which a test of its own charges for.
     """
     Z = student.call("dense_forward", X, W, b)
-    no_bias = (DENSE_BUG_HINTS["no_bias"], np.asarray(X, float) @ W)
-    bugs = [no_bias]
-    if W.shape[0] == W.shape[1]:
-        bugs.append((TRANSPOSE_HINT, np.asarray(X, float) @ W.T + b))
+    known = mistakes.outputs("dense_forward", ("no_bias", "transposed"), X, W, b)   # transposed: W square only
+    no_bias = known["no_bias"]
+    bugs = mistakes.pick(known)
     scale = max(1.0, float(np.abs(reference(X, W, b)).max()))
     tolerance = tolerance or {"rtol": 1e-6, "atol": 1e-9 * scale}
     expect_close(Z, reference(X, W, b), what, FORMULA_HINT, bugs=bugs, tolerate=[no_bias] if named else (),

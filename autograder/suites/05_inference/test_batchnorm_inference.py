@@ -10,10 +10,9 @@ import numpy as np
 import pytest
 
 from autograder.suites import mistakes
-from autograder.suites.feedback import (Feedback, expect_close, expect_dtype, expect_shape, expect_unchanged,
-                                        score_cases)
+from course_lib.compare import Mismatch, expect_close, expect_dtype, expect_shape, expect_unchanged
+from autograder.suites.scoring import score_cases
 from autograder.suites.inputs import layouts, tol
-from course_lib.checks.inference import INFERENCE_BUG_HINTS
 from course_lib.running_stats import batchnorm_inference as reference
 
 FORMULA_HINT = "out = gamma * (x - running_mean) / sqrt(running_var + eps) + beta"
@@ -61,13 +60,13 @@ def test_batchnorm_inference_uses_running_statistics_not_batch_statistics(studen
     out = expect_shape(student.call("batchnorm_inference", x, gamma, beta, rm, rv, 1e-5), x.shape, "out",
                        "out has the shape of x")
     if np.allclose(out, mistakes.inference(x, gamma, beta, rm, rv, 1e-5)["batch_stats"][1], atol=1e-6):
-        raise Feedback("out was normalized with the mean and variance of the batch x itself",
-                       INFERENCE_BUG_HINTS["batch_stats"])
+        raise Mismatch("out was normalized with the mean and variance of the batch x itself",
+                       mistakes.hint("batchnorm_inference", "batch_stats"))
     alone = np.vstack([np.asarray(student.call("batchnorm_inference", x[i:i + 1], gamma, beta, rm, rv, 1e-5),
                                   dtype=float).reshape(1, -1) for i in range(4)])
     if not np.allclose(alone, out[:4], rtol=1e-9, atol=1e-9):
-        raise Feedback("a sample's output changes with the other samples in the batch: sample 0 alone gives "
-                       "another output than sample 0 in a batch of 16", INFERENCE_BUG_HINTS["batch_stats"])
+        raise Mismatch("a sample's output changes with the other samples in the batch: sample 0 alone gives "
+                       "another output than sample 0 in a batch of 16", mistakes.hint("batchnorm_inference", "batch_stats"))
     check(student, (x, gamma, beta, rm, rv), 1e-5, "out", named=("eps_outside",))
     check(student, (x[:1], gamma, beta, rm, rv), 1e-5, "out for a single sample", named=("eps_outside",))
 

@@ -10,8 +10,7 @@ import numpy as np
 import pytest
 
 from autograder.suites import mistakes
-from autograder.suites.feedback import Feedback, expect_close, expect_shape, expect_unchanged, unpack
-from course_lib.checks.inference import UPDATE_BUG_HINTS
+from course_lib.compare import Mismatch, expect_close, expect_shape, expect_unchanged, unpack
 from course_lib.running_stats import update_running_stats as reference
 
 RULE_HINT = "new = momentum * running + (1 - momentum) * batch, for the mean and for the variance"
@@ -65,8 +64,8 @@ def test_update_running_stats_momentum_weighs_the_old_value(student, rng):
         m = 0.9 if momentum is None else momentum
         swapped = mistakes.update(*args, m)["swapped"][1][0]
         if np.allclose(np.asarray(new_mean, float), swapped, rtol=1e-9, atol=1e-12):
-            raise Feedback(f"new_mean {label} weighs the new batch by the momentum: "
-                           "the running value should keep most of its weight", UPDATE_BUG_HINTS["swapped"])
+            raise Mismatch(f"new_mean {label} weighs the new batch by the momentum: "
+                           "the running value should keep most of its weight", mistakes.hint("update_running_stats", "swapped"))
         check(student, args, momentum, label, named=("mean_for_var",))
     rm, rv, bm, bv = args
     new_mean, new_var = call(student, args, 1.0)

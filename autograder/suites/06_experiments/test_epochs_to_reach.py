@@ -9,7 +9,9 @@ properties accept their answers, so that each costs the test that names it
 import numpy as np
 import pytest
 
-from autograder.suites.feedback import Feedback, quote, score_cases
+from autograder.suites import mistakes
+from course_lib.compare import Mismatch, quote
+from autograder.suites.scoring import score_cases
 from course_lib.history import History
 from course_lib.reach import epochs_to_reach as reference
 
@@ -33,29 +35,12 @@ def describe(values):
 
 
 NAMED = ("zero_based", "strict", "never_is_zero", "train_metric")
-HINTS = {
-    "zero_based": "epochs are numbered from 1: the first epoch is epoch 1 (enumerate(values, start=1))",
-    "strict": "'reaches' means >= threshold: an epoch whose value equals the threshold reaches it",
-    "never_is_zero": "return None (not 0, -1 or the number of epochs) when no epoch reaches the threshold",
-    "train_metric": ("given a History, use history.val_metric (the validation metric of each epoch), not "
-                     "history.metric or history.loss; given a list, use the list"),
-}
-
-
-def _first(values, reached):
-    return next((epoch for epoch, v in enumerate(values, start=1) if reached(v)), None)
+HINTS = {name: mistakes.hint("epochs_to_reach", name) for name in NAMED}
 
 
 def mistaken(given, values, threshold):
-    """What each named mistake returns on this input."""
-    right = reference(list(values), threshold)
-    train = given.metric if isinstance(given, History) else values
-    return {
-        "zero_based": None if right is None else right - 1,
-        "strict": _first(values, lambda v: v > threshold),
-        "never_is_zero": 0 if right is None else right,
-        "train_metric": _first(train, lambda v: v >= threshold),
-    }
+    """What each named mistake (the catalogue's code) returns on this input."""
+    return {name: answer for name, (_, answer) in mistakes.outputs("epochs_to_reach", NAMED, given, threshold).items()}
 
 
 def check(student, given, threshold, values, hint, what=None, *, named=NAMED):
@@ -67,7 +52,7 @@ def check(student, given, threshold, values, hint, what=None, *, named=NAMED):
     expected = reference(list(values), threshold)
     what = what or f"epochs_to_reach({describe(values)}, {threshold})"
     if isinstance(got, (bool, np.bool_)) or not (got is None or isinstance(got, (int, np.integer))):
-        raise Feedback(f"{what} returned {quote(got)}, expected "
+        raise Mismatch(f"{what} returned {quote(got)}, expected "
                        f"{'None' if expected is None else f'the epoch number {expected}, an int'}",
                        "return an int epoch number (counted from 1), or None")
     def same(a, b):
@@ -77,13 +62,13 @@ def check(student, given, threshold, values, hint, what=None, *, named=NAMED):
     if same(got, expected) or any(same(got, answers[name]) for name in named):
         return
     hint = next((HINTS[name] for name, answer in answers.items() if same(got, answer)), hint)
-    raise Feedback(f"{what} returned {quote(got)}, expected {expected!r}", hint)
+    raise Mismatch(f"{what} returned {quote(got)}, expected {expected!r}", hint)
 
 
 @pytest.mark.points(0.5)
 def test_epochs_to_reach_counts_epochs_from_one(student, rng):
     """counts epochs from 1: the first epoch is epoch 1"""
-    hint = "epochs are numbered from 1: the first epoch is epoch 1 (enumerate(values, start=1))"
+    hint = HINTS["zero_based"]
     for values, threshold in (([0.7, 0.8], 0.6), ([0.2, 0.4, 0.65, 0.9], 0.6)):
         check(student, list(values), threshold, values, hint, named=others("zero_based"))
     values = np.sort(rng.uniform(0.3, 0.9, 20))
@@ -93,7 +78,7 @@ def test_epochs_to_reach_counts_epochs_from_one(student, rng):
 @pytest.mark.points(0.5)
 def test_epochs_to_reach_threshold_reached_with_equality(student):
     """a value equal to the threshold reaches it (>=, not >)"""
-    hint = "'reaches' means >= threshold: an epoch whose value equals the threshold reaches it"
+    hint = HINTS["strict"]
     for values, threshold in (([0.5, 0.75, 0.9], 0.75), ([0.25], 0.25), ([0.1, 0.3, 0.3, 0.4], 0.3)):
         check(student, list(values), threshold, values, hint, named=others("strict"))
 
@@ -101,7 +86,7 @@ def test_epochs_to_reach_threshold_reached_with_equality(student):
 @pytest.mark.points(0.5)
 def test_epochs_to_reach_returns_none_when_never_reached(student, rng):
     """returns None when the threshold is never reached, or the history is empty"""
-    hint = "return None (not 0, -1 or the number of epochs) when no epoch reaches the threshold"
+    hint = HINTS["never_is_zero"]
     named = others("never_is_zero")
     check(student, [0.1, 0.2, 0.3], 0.6, [0.1, 0.2, 0.3], hint, named=named)
     check(student, [], 0.5, [], "an empty history never reaches anything: return None", named=named)
@@ -112,8 +97,7 @@ def test_epochs_to_reach_returns_none_when_never_reached(student, rng):
 @pytest.mark.points(0.5)
 def test_epochs_to_reach_reads_val_metric_from_a_history(student, rng):
     """given a History, uses its val_metric (the validation metric of each epoch)"""
-    hint = ("given a History, use history.val_metric (the validation metric of each epoch), not history.metric "
-            "or history.loss; given a list, use the list")
+    hint = HINTS["train_metric"]
     values = [0.3, 0.5, 0.65, 0.8]
     named = others("train_metric")
     check(student, history(values), 0.6, values, hint, "on a History whose val_metric is [0.3, 0.5, 0.65, 0.8], "

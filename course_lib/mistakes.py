@@ -1,0 +1,375 @@
+"""The mistake catalogue: each known mistake of each exercise, written once.
+
+A Mistake names its exercise (a row of ``course_lib.exercises``), says what
+the student should do instead (``hint``, the words both the visible check
+and the hidden suite show when an answer matches it), and gives the mistake
+as a student writes it (``source``, the exercise's cell). ``test`` is the
+hidden test that names it and ``also`` the others it may fail.
+
+From this one catalogue come the mistakes' outputs stored for the visible
+checks (``course_lib/checks/expected.json``, with the hints), the outputs
+the hidden suites compute on their own inputs (``autograder/suites/mistakes.py``)
+and the corpora the project's tests grade. The sources are nearly the
+solutions, so this module is instructor-side: the student bundle leaves it out.
+"""
+
+from functools import lru_cache
+from typing import NamedTuple
+
+import numpy as np
+
+from .compare import DTYPE_HINT, UNCHANGED_HINT
+
+__all__ = ["Mistake", "MISTAKES", "mistakes_of", "mistake", "hints", "run", "value"]
+
+
+class Mistake(NamedTuple):
+    exercise: str      # the table's row it belongs to
+    name: str
+    hint: str          # what to do instead, as the checks and the suites say it
+    source: str        # the exercise's cell, as a student with this mistake writes it
+    test: str = ""     # the hidden test that names it
+    also: tuple = ()   # other hidden tests it may fail
+
+
+# Hints that one mistake shares across exercises (the same slip in two places).
+DDOF1 = "use the biased batch variance, dividing by N (np.var's default), not N - 1"
+EPS_OUTSIDE = "eps goes inside the square root: (x - mu) / sqrt(var + eps)"
+NO_EPS = "add eps to the variance before the square root"
+STD_NOT_VAR = "divide by the standard deviation sqrt(var + eps), not by the variance"
+SWAP = "out = gamma * x_hat + beta: gamma scales, beta shifts"
+NO_AFFINE = "after normalizing, scale and shift: out = gamma * x_hat + beta"
+NO_MEAN_PATH = "x reaches out through mu too: include the gradient through the mean, dmu"
+NO_VAR_PATH = "x reaches out through var too: include the gradient through the variance, dvar"
+NO_GAMMA = "dx_hat = dout * gamma: the scale multiplies the upstream gradient"
+N_MINUS_1 = "the forward pass divides by N (biased variance); so do the derivatives of mu and var"
+DX_IS_DX_HAT = "dx is not dx_hat: x_hat depends on x directly and through mu and var"
+IN_PLACE, DTYPE = UNCHANGED_HINT, DTYPE_HINT
+UNBIASED = "the batch variance divides by the batch size 4, not by 3"
+SHARED_GAMMA = "each neuron has its own gamma and beta: neuron 1 uses gamma[0], beta[0]"
+
+FORWARD = '''import numpy as np
+from course_lib.bncache import BNCache
+
+
+def batchnorm_forward(x, gamma, beta, eps=1e-5):
+{stats}
+    inv_std = 1.0 / {denom}
+    x_hat = (x - mu) * inv_std
+    out = {out}
+    return out, BNCache(x=x, x_hat=x_hat, mu=mu, var=var, inv_std=inv_std, gamma=gamma, eps=eps)
+'''
+STATS = "    mu = x.mean(axis=0)\n    var = x.var(axis=0)"
+
+
+def _forward(stats=STATS, denom="np.sqrt(var + eps)", out="gamma * x_hat + beta"):
+    return FORWARD.format(stats=stats, denom=denom, out=out)
+
+
+NEURON = '''import numpy as np
+
+
+def bn_neuron(z, gamma, beta, eps=1e-5):
+    z = np.asarray(z)
+    mu = z.mean()
+    var = {var}
+    z_hat = (z - mu) / {denom}
+    return {out}
+'''
+
+
+def _neuron(var="z.var()", denom="np.sqrt(var + eps)", out="gamma * z_hat + beta"):
+    return NEURON.format(var=var, denom=denom, out=out)
+
+
+BACKWARD = '''import numpy as np
+
+
+def batchnorm_backward(dout, cache):
+    x, x_hat, mu, var, inv_std, gamma, eps = cache
+    N = dout.shape[0]
+    dbeta = dout.sum(axis=0)
+    dgamma = (dout * x_hat).sum(axis=0)
+    dx_hat = {dx_hat}
+    xc = x - mu
+    dvar = {dvar}
+    dmu = {dmu}
+    dx = {dx}
+    return dx, dgamma, dbeta
+'''
+
+
+def _backward(dx_hat="dout * gamma", dvar="(dx_hat * xc).sum(axis=0) * -0.5 * inv_std**3",
+              dmu="-(dx_hat * inv_std).sum(axis=0) - 2.0 * dvar * xc.mean(axis=0)",
+              dx="dx_hat * inv_std + dvar * 2.0 * xc / N + dmu / N", before=""):
+    source = BACKWARD.format(dx_hat=dx_hat, dvar=dvar, dmu=dmu, dx=dx)
+    return source.replace("    N = dout.shape[0]\n", "    N = dout.shape[0]\n" + before)
+
+
+BACKWARD_ALT = '''import numpy as np
+
+
+def batchnorm_backward_alt(dout, cache):
+    N = dout.shape[0]
+    x_hat, inv_std, gamma = cache.x_hat, cache.inv_std, cache.gamma
+    dbeta = dout.sum(axis=0)
+    dgamma = (dout * x_hat).sum(axis=0)
+    dx = {dx}
+    return dx, dgamma, dbeta
+'''
+UPDATE = '''import numpy as np
+
+
+def update_running_stats(running_mean, running_var, batch_mean, batch_var, momentum=0.9):
+{body}
+'''
+INFERENCE = '''import numpy as np
+
+
+def batchnorm_inference(x, gamma, beta, running_mean, running_var, eps=1e-5):
+{body}
+'''
+REACH = '''def epochs_to_reach(history, threshold):
+    values = history.val_metric if hasattr(history, "val_metric") else history
+{body}
+'''
+STANDARDIZE = '''import numpy as np
+
+
+def standardize(X):
+{body}
+'''
+
+_F, _B, _A = "test_batchnorm_forward_", "test_batchnorm_backward_", "test_batchnorm_backward_alt_"
+_N, _U, _I, _R = "test_bn_neuron_", "test_update_running_stats_", "test_batchnorm_inference_", "test_epochs_to_reach_"
+
+
+def _walkthrough():
+    """Notebook 03's numbers with each hand-worked slip: {(exercise, name): value}."""
+    from .data import cgpa_iq_example
+
+    ex = cgpa_iq_example()
+    z = ex.X @ ex.W + ex.b
+    mu = z.mean(axis=0)
+    z_hat = (z - mu) / np.sqrt(z.var(axis=0) + ex.eps)
+    var1 = z.var(axis=0, ddof=1)
+    y_shared = ex.gamma[0] * z_hat + ex.beta[0]
+    return {("var_by_hand", "unbiased"): var1, ("var_by_hand", "std"): z.std(axis=0),
+            ("z_hat_by_hand", "unbiased"): (z - mu) / np.sqrt(var1 + ex.eps),
+            ("y_by_hand", "shared_gamma"): y_shared, ("a_by_hand", "shared_gamma"): np.maximum(y_shared, 0.0)}
+
+
+def _by_hand(exercise, name, hint):
+    """A hand-worked slip, typed in as a student types it: the numbers rounded to 4 decimals."""
+    numbers = np.round(_walkthrough()[exercise, name], 4).tolist()
+    return Mistake(exercise, name, hint, f"import numpy as np\n{exercise} = np.array({numbers})\n",
+                   f"test_by_hand_{exercise.removesuffix('_by_hand')}_is_right_to_two_decimals")
+
+
+MISTAKES = (
+    # ---- standardize ----
+    Mistake("standardize", "ddof1",
+            "use the population standard deviation, dividing by N: np.std's default (ddof=0), not ddof=1",
+            STANDARDIZE.format(body="    mean, std = X.mean(axis=0), X.std(axis=0, ddof=1)\n"
+                                    "    std_safe = np.where(X.max(axis=0) == X.min(axis=0), 1.0, std)\n"
+                                    "    return (X - mean) / std_safe, mean, "
+                                    "np.where(X.max(axis=0) == X.min(axis=0), 0.0, std)"),
+            "test_standardize_std_is_the_population_std", ("test_standardize_is_right_for_several_batch_sizes",)),
+    Mistake("standardize", "std_positive",
+            "find the constant columns exactly, with X.max(axis=0) == X.min(axis=0), and map them to 0; "
+            "`std > 0` is not enough, as the computed std of a column of 0.1s is about 1e-17, not 0",
+            STANDARDIZE.format(body="    mean, std = X.mean(axis=0), X.std(axis=0)\n"
+                                    "    return (X - mean) / np.where(std > 0, std, 1.0), mean, std"),
+            "test_standardize_constant_columns_become_zeros"),
+    # ---- batchnorm_forward ----
+    Mistake("batchnorm_forward", "ddof1", DDOF1,
+            _forward(stats="    mu = x.mean(axis=0)\n    var = x.var(axis=0, ddof=1)"),
+            _F + "uses_the_biased_variance", (_F + "is_right_for_several_batch_sizes",)),
+    Mistake("batchnorm_forward", "axis1", "statistics are per feature, over the batch: mean and var along axis=0",
+            _forward(stats="    mu = x.mean(axis=1, keepdims=True)\n    var = x.var(axis=1, keepdims=True)"),
+            _F + "statistics_are_over_the_batch_axis",
+            (_F + "is_right_for_several_batch_sizes", _F + "cache_holds_what_backward_needs",
+             _F + "constant_column_gives_beta")),
+    Mistake("batchnorm_forward", "eps_outside", EPS_OUTSIDE, _forward(denom="(np.sqrt(var) + eps)"),
+            _F + "uses_the_eps_it_is_given",
+            (_F + "is_right_for_several_batch_sizes", _F + "cache_holds_what_backward_needs",
+             _F + "is_accurate_for_large_offsets", _F + "gamma_scales_and_beta_shifts")),
+    Mistake("batchnorm_forward", "no_eps", NO_EPS, _forward(denom="np.sqrt(var)")),
+    Mistake("batchnorm_forward", "std_not_var", STD_NOT_VAR, _forward(denom="(var + eps)")),
+    Mistake("batchnorm_forward", "swap_gamma_beta", SWAP, _forward(out="beta * x_hat + gamma")),
+    Mistake("batchnorm_forward", "no_affine", NO_AFFINE, _forward(out="x_hat")),
+    Mistake("batchnorm_forward", "in_place", IN_PLACE,
+            "import numpy as np\nfrom course_lib.bncache import BNCache\n\n\n"
+            "def batchnorm_forward(x, gamma, beta, eps=1e-5):\n"
+            "    mu = x.mean(axis=0)\n    x -= mu\n    var = (x**2).mean(axis=0)\n"
+            "    inv_std = 1.0 / np.sqrt(var + eps)\n    x_hat = x * inv_std\n    out = gamma * x_hat + beta\n"
+            "    return out, BNCache(x=x, x_hat=x_hat, mu=mu, var=var, inv_std=inv_std, gamma=gamma, eps=eps)\n",
+            _F + "leaves_inputs_unchanged", (_F + "cache_holds_what_backward_needs",)),
+    Mistake("batchnorm_forward", "float64", DTYPE,
+            _forward(stats="    x = np.asarray(x, dtype=float)\n    mu = x.mean(axis=0)\n"
+                           "    var = ((x - mu)**2).mean(axis=0)"),
+            _F + "float32_keeps_dtype"),
+    Mistake("batchnorm_forward", "naive_variance",
+            "compute the variance as the mean of (x - mu)**2: mean(x**2) - mu**2 subtracts two huge, "
+            "almost equal numbers and loses the digits that matter",
+            _forward(stats="    mu = x.mean(axis=0)\n    var = (x**2).mean(axis=0) - mu**2"),
+            _F + "is_accurate_for_large_offsets"),
+    # ---- bn_param_count: no catalogued mistake ----
+    # ---- hand-worked values ----
+    _by_hand("var_by_hand", "unbiased", UNBIASED),
+    _by_hand("var_by_hand", "std", "this looks like the standard deviation; the variance is its square"),
+    _by_hand("z_hat_by_hand", "unbiased", UNBIASED),
+    _by_hand("y_by_hand", "shared_gamma", SHARED_GAMMA),
+    _by_hand("a_by_hand", "shared_gamma", SHARED_GAMMA),
+    # ---- dense_forward ----
+    Mistake("dense_forward", "no_bias", "add the bias b to every row: Z = X @ W + b",
+            "def dense_forward(X, W, b):\n    return X @ W\n",
+            "test_dense_forward_adds_the_bias_of_each_unit",
+            ("test_dense_forward_is_right_for_several_shapes", "test_dense_forward_single_sample_and_single_unit",
+             "test_dense_forward_w_is_d_in_by_d_out", "test_dense_forward_float32_and_non_contiguous_inputs")),
+    Mistake("dense_forward", "transposed", "W has shape (D_in, D_out): Z = X @ W + b, with X (N, D_in)",
+            "def dense_forward(X, W, b):\n    return X @ W.T + b\n"),
+    # ---- bn_neuron ----
+    Mistake("bn_neuron", "ddof1", DDOF1, _neuron(var="z.var(ddof=1)"),
+            _N + "uses_the_biased_variance", (_N + "is_right_for_several_batch_sizes",)),
+    Mistake("bn_neuron", "eps_outside", EPS_OUTSIDE, _neuron(denom="(np.sqrt(var) + eps)")),
+    Mistake("bn_neuron", "no_eps", NO_EPS, _neuron(denom="np.sqrt(var)")),
+    Mistake("bn_neuron", "std_not_var", STD_NOT_VAR, _neuron(denom="(var + eps)")),
+    Mistake("bn_neuron", "swap_gamma_beta", SWAP, _neuron(out="beta * z_hat + gamma")),
+    Mistake("bn_neuron", "no_affine", NO_AFFINE, _neuron(out="z_hat")),
+    # ---- batchnorm_backward ----
+    Mistake("batchnorm_backward", "no_mean_path", NO_MEAN_PATH, _backward(dmu="0.0"),
+            _B + "gradient_through_the_mean_path", (_B + "dx_is_right_for_several_batch_sizes",)),
+    Mistake("batchnorm_backward", "no_var_path", NO_VAR_PATH, _backward(dvar="0.0"),
+            _B + "gradient_through_the_variance_path", (_B + "dx_is_right_for_several_batch_sizes",)),
+    Mistake("batchnorm_backward", "no_gamma", NO_GAMMA, _backward(dx_hat="dout"),
+            _B + "gamma_scales_the_upstream_gradient", (_B + "dx_is_right_for_several_batch_sizes",)),
+    Mistake("batchnorm_backward", "n_minus_1", N_MINUS_1,
+            _backward(dx="dx_hat * inv_std + dvar * 2.0 * xc / (N - 1) + dmu / N")),
+    Mistake("batchnorm_backward", "dx_is_dx_hat", DX_IS_DX_HAT, _backward(dx="dx_hat * inv_std")),
+    Mistake("batchnorm_backward", "own_eps", "use what the cache holds: its inv_std, or 1 / sqrt(var + eps) with the cache's eps, "
+            "not an eps of your own",
+            _backward(before="    inv_std = 1 / np.sqrt(var + 1e-5)\n"), _B + "uses_the_eps_of_the_cache"),
+    Mistake("batchnorm_backward", "writes_into_dout", IN_PLACE,
+            _backward(dx_hat="dout").replace("    dx_hat = dout\n", "    dx_hat = dout\n    dx_hat *= gamma\n"),
+            _B + "leaves_dout_and_cache_unchanged"),
+    # ---- batchnorm_backward_alt ----
+    Mistake("batchnorm_backward_alt", "no_mean_path", NO_MEAN_PATH,
+            BACKWARD_ALT.format(dx="gamma * inv_std / N * (N * dout - x_hat * dgamma)"),
+            _A + "gradient_through_the_mean_path", (_A + "dx_is_right_for_several_batch_sizes",)),
+    Mistake("batchnorm_backward_alt", "no_var_path", NO_VAR_PATH,
+            BACKWARD_ALT.format(dx="gamma * inv_std / N * (N * dout - dbeta)"),
+            _A + "gradient_through_the_variance_path", (_A + "dx_is_right_for_several_batch_sizes",)),
+    Mistake("batchnorm_backward_alt", "no_gamma", NO_GAMMA,
+            BACKWARD_ALT.format(dx="inv_std / N * (N * dout - dbeta - x_hat * dgamma)"),
+            _A + "gamma_scales_the_upstream_gradient", (_A + "dx_is_right_for_several_batch_sizes",)),
+    Mistake("batchnorm_backward_alt", "n_minus_1", N_MINUS_1,
+            BACKWARD_ALT.format(dx="gamma * inv_std * (dout - dbeta / N - x_hat * dgamma / (N - 1))")),
+    Mistake("batchnorm_backward_alt", "dx_is_dx_hat", DX_IS_DX_HAT, BACKWARD_ALT.format(dx="dout * gamma * inv_std")),
+    # ---- update_running_stats ----
+    Mistake("update_running_stats", "swapped",
+            "in the notes' convention momentum weighs the OLD running value: "
+            "momentum * running + (1 - momentum) * batch (PyTorch's momentum is the other way round)",
+            UPDATE.format(body="    new_mean = (1 - momentum) * running_mean + momentum * batch_mean\n"
+                               "    new_var = (1 - momentum) * running_var + momentum * batch_var\n"
+                               "    return new_mean, new_var"),
+            _U + "momentum_weighs_the_old_value"),
+    Mistake("update_running_stats", "mean_for_var",
+            "update the running variance with the batch variance, not the batch mean",
+            UPDATE.format(body="    new_mean = momentum * running_mean + (1 - momentum) * batch_mean\n"
+                               "    new_var = momentum * running_var + (1 - momentum) * batch_mean\n"
+                               "    return new_mean, new_var"),
+            _U + "variance_follows_the_batch_variance",
+            (_U + "momentum_weighs_the_old_value", _U + "uses_the_momentum_it_is_given",
+             _U + "shapes_dtypes_and_layouts")),
+    Mistake("update_running_stats", "in_place", IN_PLACE,
+            UPDATE.format(body="    running_mean *= momentum\n    running_mean += (1 - momentum) * batch_mean\n"
+                               "    running_var *= momentum\n    running_var += (1 - momentum) * batch_var\n"
+                               "    return running_mean, running_var"),
+            _U + "returns_new_arrays_inputs_unchanged"),
+    # ---- batchnorm_inference ----
+    Mistake("batchnorm_inference", "batch_stats",
+            "at inference, normalize with running_mean and running_var, not the statistics of x",
+            INFERENCE.format(body="    mu, var = x.mean(axis=0), x.var(axis=0)\n"
+                                  "    return gamma * (x - mu) / np.sqrt(var + eps) + beta"),
+            _I + "uses_running_statistics_not_batch_statistics", (_I + "is_right_for_several_batch_sizes",)),
+    Mistake("batchnorm_inference", "eps_outside", "eps goes inside the square root: sqrt(running_var + eps)",
+            INFERENCE.format(body="    return gamma * (x - running_mean) / (np.sqrt(running_var) + eps) + beta"),
+            _I + "uses_the_eps_it_is_given",
+            (_I + "is_right_for_several_batch_sizes", _I + "uses_running_statistics_not_batch_statistics",
+             _I + "works_on_non_contiguous_arrays")),
+    Mistake("batchnorm_inference", "var_as_std",
+            "running_var is a variance: divide by its square root, sqrt(running_var + eps)",
+            INFERENCE.format(body="    return gamma * (x - running_mean) / (running_var + eps) + beta")),
+    Mistake("batchnorm_inference", "no_affine", "after normalizing, scale and shift: gamma * x_hat + beta",
+            INFERENCE.format(body="    return (x - running_mean) / np.sqrt(running_var + eps)")),
+    Mistake("batchnorm_inference", "float64", DTYPE,
+            INFERENCE.format(body="    x = np.asarray(x, dtype=np.float64)\n"
+                                  "    return gamma * (x - running_mean) / np.sqrt(running_var + eps) + beta"),
+            _I + "float32_keeps_dtype"),
+    # ---- epochs_to_reach ----
+    Mistake("epochs_to_reach", "zero_based", "epochs are numbered from 1: the first epoch is epoch 1 (enumerate(values, start=1))",
+            REACH.format(body="    for i, v in enumerate(values):\n        if v >= threshold:\n            return i\n"
+                              "    return None"),
+            _R + "counts_epochs_from_one",
+            (_R + "threshold_reached_with_equality", _R + "reads_val_metric_from_a_history",
+             _R + "first_epoch_even_if_it_dips_later", _R + "accepts_arrays_and_tuples")),
+    Mistake("epochs_to_reach", "strict", "'reaches' means >= threshold: an epoch whose value equals the threshold reaches it",
+            REACH.format(body="    for i, v in enumerate(values, start=1):\n        if v > threshold:\n"
+                              "            return i\n    return None"),
+            _R + "threshold_reached_with_equality"),
+    Mistake("epochs_to_reach", "never_is_zero", "return None (not 0, -1 or the number of epochs) when no epoch reaches the threshold",
+            REACH.format(body="    for i, v in enumerate(values, start=1):\n        if v >= threshold:\n"
+                              "            return i\n    return 0"),
+            _R + "returns_none_when_never_reached",
+            (_R + "reads_val_metric_from_a_history", _R + "accepts_arrays_and_tuples")),
+    Mistake("epochs_to_reach", "train_metric",
+            ("given a History, use history.val_metric (the validation metric of each epoch), not "
+             "history.metric or history.loss; given a list, use the list"),
+            REACH.format(body="    values = history.metric if hasattr(history, 'metric') else history\n"
+                              "    for i, v in enumerate(values, start=1):\n        if v >= threshold:\n"
+                              "            return i\n    return None"),
+            _R + "reads_val_metric_from_a_history"),
+)
+
+_BY_KEY = {(m.exercise, m.name): m for m in MISTAKES}
+
+
+def mistakes_of(exercise):
+    """The Mistakes of ``exercise``, in catalogue order."""
+    return tuple(m for m in MISTAKES if m.exercise == exercise)
+
+
+def mistake(exercise, name):
+    """The Mistake ``name`` of ``exercise``; a KeyError names what is known."""
+    try:
+        return _BY_KEY[exercise, name]
+    except KeyError:
+        raise KeyError(f"no mistake {name!r} of {exercise!r}; it has {[m.name for m in mistakes_of(exercise)]}") \
+            from None
+
+
+def hints():
+    """{exercise: {name: hint}}: the part of the catalogue students may see (it goes into expected.json)."""
+    out = {}
+    for m in MISTAKES:
+        out.setdefault(m.exercise, {})[m.name] = m.hint
+    return out
+
+
+@lru_cache(maxsize=None)
+def _namespace(exercise, name):
+    m = mistake(exercise, name)
+    namespace = {"__name__": f"mistake_{exercise}_{name}"}
+    exec(compile(m.source, f"<mistake {exercise}/{name}>", "exec"), namespace)
+    return namespace
+
+
+def run(exercise, name, *args, **kwargs):
+    """What the function ``exercise`` with mistake ``name`` returns for these arguments (trusted code only)."""
+    return _namespace(exercise, name)[exercise](*args, **kwargs)
+
+
+def value(exercise, name):
+    """The value a student with mistake ``name`` assigns to ``exercise`` (a value worked by hand)."""
+    return _namespace(exercise, name)[exercise]

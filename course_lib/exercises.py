@@ -55,42 +55,53 @@ def _function(name, assignment, signature, reference, points, mistakes=()):
     return Exercise(name, FUNCTION, assignment, name, signature, reference, points, tuple(mistakes))
 
 
-def _by_hand(step, signature):
+def _by_hand(step, signature, mistakes=()):
     """A value of notebook 03's walkthrough: grade_id by_hand_<step> assigns <step>_by_hand, 1 point."""
     return Exercise(f"{step}_by_hand", VALUE, "03_cgpa_iq_walkthrough", f"by_hand_{step}", signature,
-                    f"walkthrough:{step}", 1.0, ("unbiased", "std", "shared_gamma"), suite="by_hand")
+                    f"walkthrough:{step}", 1.0, tuple(mistakes), suite="by_hand")
 
 
 EXERCISES = (
     _function("standardize", "01_covariate_shift",
-              "standardize(X) -> (X_std, mean, std)", "normalize:standardize", 4.0),
+              "standardize(X) -> (X_std, mean, std)", "normalize:standardize", 4.0,
+              ("ddof1", "std_positive")),
     _function("batchnorm_forward", "02_bn_equations",
-              "batchnorm_forward(x, gamma, beta, eps=1e-5) -> (out, cache)", "batchnorm:batchnorm_forward", 6.0),
+              "batchnorm_forward(x, gamma, beta, eps=1e-5) -> (out, cache)", "batchnorm:batchnorm_forward", 6.0,
+              ("ddof1", "axis1", "eps_outside", "no_eps", "std_not_var", "swap_gamma_beta", "no_affine", "in_place",
+               "float64", "naive_variance")),
     _function("bn_param_count", "02_bn_equations",
               "bn_param_count(units) -> (total, trainable, non_trainable)", "batchnorm:bn_param_count", 2.0),
     _by_hand("z", "z_by_hand: the pre-activations z = X @ W + b, shape (4, 2)"),
     _by_hand("mu", "mu_by_hand: the batch mean of each unit, shape (2,)"),
-    _by_hand("var", "var_by_hand: the batch variance of each unit, shape (2,)"),
-    _by_hand("z_hat", "z_hat_by_hand: the normalized pre-activations, shape (4, 2)"),
-    _by_hand("y", "y_by_hand: the scaled and shifted outputs, shape (4, 2)"),
-    _by_hand("a", "a_by_hand: the activations after ReLU, shape (4, 2)"),
+    _by_hand("var", "var_by_hand: the batch variance of each unit, shape (2,)", ("unbiased", "std")),
+    _by_hand("z_hat", "z_hat_by_hand: the normalized pre-activations, shape (4, 2)", ("unbiased",)),
+    _by_hand("y", "y_by_hand: the scaled and shifted outputs, shape (4, 2)", ("shared_gamma",)),
+    _by_hand("a", "a_by_hand: the activations after ReLU, shape (4, 2)", ("shared_gamma",)),
     _function("dense_forward", "03_cgpa_iq_walkthrough",
-              "dense_forward(X, W, b) -> Z", "dense:dense_forward", 2.0),
+              "dense_forward(X, W, b) -> Z", "dense:dense_forward", 2.0,
+              ("no_bias", "transposed")),
     _function("bn_neuron", "03_cgpa_iq_walkthrough",
-              "bn_neuron(z, gamma, beta, eps=1e-5) -> y", "batchnorm:bn_neuron", 3.0),
+              "bn_neuron(z, gamma, beta, eps=1e-5) -> y", "batchnorm:bn_neuron", 3.0,
+              ("ddof1", "eps_outside", "no_eps", "std_not_var", "swap_gamma_beta", "no_affine")),
     _function("batchnorm_backward", "04_backprop",
-              "batchnorm_backward(dout, cache) -> (dx, dgamma, dbeta)", "batchnorm:batchnorm_backward", 6.0),
+              "batchnorm_backward(dout, cache) -> (dx, dgamma, dbeta)", "batchnorm:batchnorm_backward", 6.0,
+              ("no_mean_path", "no_var_path", "no_gamma", "n_minus_1", "dx_is_dx_hat", "own_eps",
+               "writes_into_dout")),
     _function("batchnorm_backward_alt", "04_backprop",
               "batchnorm_backward_alt(dout, cache) -> (dx, dgamma, dbeta)", "batchnorm:batchnorm_backward_alt",
-              6.0),
+              6.0,
+              ("no_mean_path", "no_var_path", "no_gamma", "n_minus_1", "dx_is_dx_hat")),
     _function("update_running_stats", "05_inference",
               "update_running_stats(running_mean, running_var, batch_mean, batch_var, momentum=0.9)"
-              " -> (new_mean, new_var)", "running_stats:update_running_stats", 4.0),
+              " -> (new_mean, new_var)", "running_stats:update_running_stats", 4.0,
+              ("swapped", "mean_for_var", "in_place")),
     _function("batchnorm_inference", "05_inference",
               "batchnorm_inference(x, gamma, beta, running_mean, running_var, eps=1e-5) -> out",
-              "running_stats:batchnorm_inference", 4.0),
+              "running_stats:batchnorm_inference", 4.0,
+              ("batch_stats", "eps_outside", "var_as_std", "no_affine", "float64")),
     _function("epochs_to_reach", "06_experiments",
-              "epochs_to_reach(history, threshold) -> int or None", "reach:epochs_to_reach", 3.0),
+              "epochs_to_reach(history, threshold) -> int or None", "reach:epochs_to_reach", 3.0,
+              ("zero_based", "strict", "never_is_zero", "train_metric")),
 )
 
 _BY_NAME = {e.name: e for e in EXERCISES}

@@ -21,14 +21,15 @@ from autograder.reports.feedback_html import FEEDBACK_HTML, feedback_html, write
 from autograder.reports.results import fmt, results_json
 from course_lib.exercises import ASSIGNMENTS, VALUE, exercises_of
 
-from grader_bugs import BUGS
+from course_lib import mistakes
+from course_lib.exercises import exercise
 from independent import CELLS, fill_notebook
 
 ROOT = Path(__file__).resolve().parents[1]
 STUDENT = "José García"
 A01, A02, A03 = ASSIGNMENTS[:3]
 HOSTILE = "</pre><script>alert(1)</script>"
-WRONG = {A02: BUGS["forward_ddof1"], A03: BUGS["by_hand_unbiased_var"]}
+WRONG = {A02: mistakes.mistake("batchnorm_forward", "ddof1"), A03: mistakes.mistake("var_by_hand", "unbiased")}
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +42,7 @@ def graded_class(tmp_path_factory):
         shutil.copy(ROOT / "notebooks" / a / f"{a}.ipynb", path)
         cells = dict(CELLS)
         if a in WRONG:
-            cells[WRONG[a].cell] = WRONG[a].source
+            cells[exercise(WRONG[a].exercise).grade_id] = WRONG[a].source
         if a == A01:
             cells["standardize"] = f"# {HOSTILE}\n" + CELLS["standardize"]
             cells["answer_test_statistics"] = f"Because <b>the test set</b> {HOSTILE} & more."

@@ -22,11 +22,11 @@ from autograder.suites.scoring import render, score_cases
 from autograder.suites.runner import SUITES_DIR, run_suite, suite_points, suite_tests
 from course_lib.exercises import ASSIGNMENTS, EXERCISES
 
-from grader_bugs import BUGS, REQUIRED
+from course_lib import mistakes
+from course_lib.exercises import exercise
 from independent import CELLS as INDEPENDENT
 
 ROOT = Path(__file__).resolve().parents[1]
-BY_HAND = "by_hand"
 TRACEBACK_SIGNS = ("Traceback", 'File "', "line ", "def ", "assert ", "student.call", "expect_close", "np.")
 
 
@@ -50,14 +50,14 @@ def cells(kind, assignment):
 
 
 def check_points(assignment):
-    """exercise -> points of the notebook's check cells (check_<exercise>; check_by_hand_<step> add up)."""
-    points = {}
+    """exercise -> points of the notebook's check cells (check_<grade_id of the exercise's cell>)."""
+    points, by_grade_id = {}, {e.grade_id: e.name for e in EXERCISES if e.assignment == assignment}
     for cell in notebook("solutions", assignment)["cells"]:
         meta = cell["metadata"].get("nbgrader", {})
         grade_id = meta.get("grade_id", "")
         if meta.get("grade") and grade_id.startswith("check_"):
-            exercise = BY_HAND if grade_id.startswith("check_by_hand_") else grade_id[len("check_"):]
-            points[exercise] = points.get(exercise, 0) + meta["points"]
+            name = by_grade_id[grade_id[len("check_"):]]
+            points[name] = points.get(name, 0) + meta["points"]
     return points
 
 
@@ -81,8 +81,15 @@ def function_name(nodeid):
 
 def test_every_exercise_has_a_suite_file():
     for e in EXERCISES:
-        assert (SUITES_DIR / e.assignment / f"test_{e.name}.py").is_file(), e.name
-    assert (SUITES_DIR / "03_cgpa_iq_walkthrough" / "test_by_hand.py").is_file()
+        assert (SUITES_DIR / e.assignment / e.suite_file).is_file(), e.name
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_points_per_exercise_are_the_tables(assignment):
+    got = {}
+    for t in suite_tests(assignment):
+        got[t.exercise] = got.get(t.exercise, 0) + t.points
+    assert got == pytest.approx({e.name: e.points for e in EXERCISES if e.assignment == assignment})
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
@@ -98,7 +105,7 @@ def test_points_per_suite():
     assert {a: suite_points(a) for a in ASSIGNMENTS} == {
         "01_covariate_shift": 4.0, "02_bn_equations": 8.0, "03_cgpa_iq_walkthrough": 11.0,
         "04_backprop": 12.0, "05_inference": 8.0, "06_experiments": 3.0}
-    by_hand = [t for t in suite_tests("03_cgpa_iq_walkthrough") if t.exercise == BY_HAND]
+    by_hand = [t for t in suite_tests("03_cgpa_iq_walkthrough") if t.exercise.endswith("_by_hand")]
     assert [t.points for t in by_hand] == [1.0] * 6
 
 
@@ -106,7 +113,8 @@ def test_points_per_suite():
 def test_tests_are_named_after_their_exercise_and_property_with_a_title(assignment):
     for t in suite_tests(assignment):
         name = function_name(t.nodeid)
-        assert name.startswith(f"test_{t.exercise}_") and len(name) > len(f"test_{t.exercise}_") + 10, name
+        prefix = f"test_{exercise(t.exercise).grade_id}_"   # a value's tests are named after its cell
+        assert name.startswith(prefix) and len(name) > len(prefix) + 10, name
         assert t.points > 0, name
         assert t.title and t.title != name and "\n" not in t.title, name
         assert not t.title.startswith(t.exercise), f"{name}: the title repeats the exercise"
@@ -143,25 +151,40 @@ def test_released_stubs_score_zero_without_errors_in_the_runner(assignment):
 
 # ---- known mistakes ------------------------------------------------------------------------------
 
-def test_the_required_mistakes_are_in_the_corpus():
-    assert set(REQUIRED) <= set(BUGS) and len(REQUIRED) == 8
+# The eight mistakes the course must name, each costing the points of the test that names it.
+REQUIRED = (("batchnorm_backward", "no_mean_path"), ("batchnorm_backward", "no_var_path"),
+            ("batchnorm_backward", "no_gamma"), ("batchnorm_forward", "ddof1"), ("batchnorm_forward", "axis1"),
+            ("batchnorm_forward", "in_place"), ("update_running_stats", "swapped"),
+            ("batchnorm_inference", "batch_stats"))
 
 
-@pytest.mark.parametrize("name", sorted(BUGS))
-def test_each_mistake_loses_the_test_that_names_it(name):
-    bug = BUGS[name]
-    sources = {**cells("solutions", bug.assignment), bug.cell: bug.source}
-    outcomes = grade(bug.assignment, sources)
-    by_test = {function_name(t.nodeid): o for t, o in zip(suite_tests(bug.assignment), outcomes)}
-    assert [t.name for t in suite_tests(bug.assignment)] == [o.name for o in outcomes]
+def test_the_required_mistakes_are_catalogued_with_a_test_that_names_them():
+    for key in REQUIRED:
+        assert mistakes.mistake(*key).test, key
 
-    named = by_test[bug.test]
-    expected_score = 0.5 * named.max_score if name == "by_hand_shared_gamma" else 0.0   # credit per entry
-    assert named.score == pytest.approx(expected_score), (named.name, named.output)
-    assert named.status == "failed"
-    assert bug.hint in named.output, named.output
-    lost = {test for test, o in by_test.items() if o.score < o.max_score}
-    assert lost <= {bug.test, *bug.also}, f"{name} also loses {sorted(lost - {bug.test, *bug.also})}"
+
+def test_the_table_and_the_catalogue_list_the_same_mistakes():
+    assert {(e.name, n) for e in EXERCISES for n in e.mistakes} == {(m.exercise, m.name) for m in mistakes.MISTAKES}
+
+
+@pytest.mark.parametrize("m", mistakes.MISTAKES, ids=lambda m: f"{m.exercise}-{m.name}")
+def test_every_catalogued_mistake_is_caught_by_its_suite_with_its_hint_and_costs_no_other_exercise(m):
+    e = exercise(m.exercise)
+    sources = {**cells("solutions", e.assignment), e.grade_id: m.source}
+    outcomes = grade(e.assignment, sources)
+    by_test = {function_name(t.nodeid): o for t, o in zip(suite_tests(e.assignment), outcomes)}
+    assert [t.name for t in suite_tests(e.assignment)] == [o.name for o in outcomes]
+    lost = {test: o for test, o in by_test.items() if o.score < o.max_score}
+    assert lost, f"no hidden test of {m.exercise} catches {m.name}"
+    assert {o.exercise for o in lost.values()} == {m.exercise}, "a mistake costs points on another exercise"
+    assert any(m.hint in o.output for o in lost.values()), [o.output for o in lost.values()]
+    if m.test:
+        named = by_test[m.test]
+        assert named.status == "failed" and m.hint in named.output, named.output
+        assert named.score < named.max_score
+        if e.kind == "function":
+            assert named.score == 0.0, (named.name, named.output)
+        assert set(lost) <= {m.test, *m.also}, f"{m.name} also loses {sorted(set(lost) - {m.test, *m.also})}"
     for o in outcomes:
         assert not any(sign in o.output for sign in TRACEBACK_SIGNS[:3]), o.output
 

@@ -178,13 +178,12 @@ def expect_shape(got, shape, what, hint="check the axis of your sums and means: 
     return a
 
 
-def expect_dtype(got, dtype, what, hint=None):
-    """Mismatch unless ``got`` has ``dtype`` (e.g. float32 in, float32 out)."""
+def expect_dtype(got, dtype, what, hint=None, why="the dtype of the input"):
+    """Mismatch unless ``got`` has ``dtype`` (e.g. float32 in, float32 out); ``why`` says where it comes from."""
     a = as_array(got, what)
     dtype = np.dtype(dtype)
     if a.dtype != dtype:
-        raise Mismatch(f"{what} has dtype {shorten(a.dtype)}, expected {dtype}, the dtype of the input",
-                       hint or DTYPE_HINT)
+        raise Mismatch(f"{what} has dtype {shorten(a.dtype)}, expected {dtype}, {why}", hint or DTYPE_HINT)
     return a
 
 

@@ -70,7 +70,7 @@ NEURON = '''import numpy as np
 
 
 def bn_neuron(z, gamma, beta, eps=1e-5):
-    z = np.asarray(z)
+    z = np.asarray(z, dtype=float)
     mu = z.mean()
     var = {var}
     z_hat = (z - mu) / {denom}
@@ -170,15 +170,16 @@ MISTAKES = (
     # ---- standardize ----
     Mistake("standardize", "ddof1",
             "use the population standard deviation, dividing by N: np.std's default (ddof=0), not ddof=1",
-            STANDARDIZE.format(body="    mean, std = X.mean(axis=0), X.std(axis=0, ddof=1)\n"
-                                    "    std_safe = np.where(X.max(axis=0) == X.min(axis=0), 1.0, std)\n"
-                                    "    return (X - mean) / std_safe, mean, "
-                                    "np.where(X.max(axis=0) == X.min(axis=0), 0.0, std)"),
+            STANDARDIZE.format(body="    X = np.asarray(X, dtype=float)\n"
+                                    "    mean, std = X.mean(axis=0), X.std(axis=0, ddof=1)\n"
+                                    "    constant = X.max(axis=0) == X.min(axis=0)\n"
+                                    "    X_std = np.where(constant, 0.0, (X - mean) / np.where(constant, 1.0, std))\n"
+                                    "    return X_std, mean, np.where(constant, 0.0, std)"),
             "test_standardize_std_is_the_population_std", ("test_standardize_is_right_for_several_batch_sizes",)),
     Mistake("standardize", "std_positive",
             "find the constant columns exactly, with X.max(axis=0) == X.min(axis=0), and map them to 0; "
             "`std > 0` is not enough, as the computed std of a column of 0.1s is about 1e-17, not 0",
-            STANDARDIZE.format(body="    mean, std = X.mean(axis=0), X.std(axis=0)\n"
+            STANDARDIZE.format(body="    X = np.asarray(X, dtype=float)\n    mean, std = X.mean(axis=0), X.std(axis=0)\n"
                                     "    return (X - mean) / np.where(std > 0, std, 1.0), mean, std"),
             "test_standardize_constant_columns_become_zeros"),
     # ---- batchnorm_forward ----

@@ -32,7 +32,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from course_lib.exercises import ASSIGNMENTS, EXERCISES  # noqa: E402
+from course_lib.exercises import ASSIGNMENTS, EXERCISES, FUNCTION  # noqa: E402
 
 NAME = "student-bundle"
 FILES = ROOT / "scripts" / "bundle_files"
@@ -60,7 +60,7 @@ MARKERS = (b"BEGIN SOLUTION", b"BEGIN HIDDEN TESTS")
 SKIPPED = {"__pycache__", ".ipynb_checkpoints"}
 
 REFERENCE_MODULES = {f"course_lib/{e.reference.split(':')[0]}.py" for e in EXERCISES}
-REFERENCE_FUNCTIONS = sorted({e.reference.split(":")[1] for e in EXERCISES})
+REFERENCE_FUNCTIONS = sorted({e.reference.split(":")[1] for e in EXERCISES if e.kind == FUNCTION})
 _DEFINES_REFERENCE = re.compile(rf"^[ \t]*def[ \t]+({'|'.join(REFERENCE_FUNCTIONS)})[ \t]*\(", re.MULTILINE)
 _EPOCH = (1980, 1, 1, 0, 0, 0)
 

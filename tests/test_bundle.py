@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pytest
 
-from course_lib.exercises import ASSIGNMENTS, EXERCISES
+from course_lib.exercises import ASSIGNMENTS, EXERCISES, FUNCTION, VALUE
 from independent import CELLS, fill_notebook
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -77,8 +77,15 @@ def reference_of(e):
     return getattr(importlib.import_module(f"course_lib.{module}"), function)
 
 
-def distinctive_lines(fn):
-    """The lines of fn's body that give its solution away: no docstring, comment, check or error handling."""
+def distinctive_lines(fn, e=None):
+    """The lines of fn's body that give its solution away: no docstring, comment, check or error handling.
+
+    For a value worked by hand (``e`` a VALUE row), the lines of its reference module that compute it.
+    """
+    if e is not None and e.kind == VALUE:
+        module, name = e.reference.split(":")
+        source = inspect.getsource(importlib.import_module(f"course_lib.{module}"))
+        return {_code(line) for line in source.splitlines() if line.startswith(f"{name} = ")}
     source = textwrap.dedent(inspect.getsource(fn))
     node = ast.parse(source).body[0]
     body = node.body[1:] if ast.get_docstring(node) is not None else node.body
@@ -88,7 +95,7 @@ def distinctive_lines(fn):
 
 def leaked_lines(root, e):
     """(file, line) for each distinctive line of e's reference found in a file under root."""
-    wanted = distinctive_lines(reference_of(e))
+    wanted = distinctive_lines(reference_of(e), e)
     return sorted((rel, line) for rel, text in texts_of(root).items()
                   for line in wanted & {_code(t) for t in text.splitlines()})
 
@@ -155,7 +162,7 @@ def test_the_bundle_holds_nothing_of_the_instructors(built):
 @pytest.mark.parametrize("name", [e.name for e in EXERCISES])
 def test_no_reference_solution_in_any_file(built, name):
     e = next(x for x in EXERCISES if x.name == name)
-    assert distinctive_lines(reference_of(e)), "nothing to search for: the search would pass vacuously"
+    assert distinctive_lines(reference_of(e), e), "nothing to search for: the search would pass vacuously"
     assert not leaked_lines(built[1], e)
 
 
@@ -166,7 +173,9 @@ def test_no_solution_region_hidden_test_or_suite_file(built):
 
 def test_the_leak_searches_find_a_planted_leak(tmp_path):
     for e in EXERCISES:
-        (tmp_path / f"{e.name}.py").write_text(inspect.getsource(reference_of(e)))
+        reference = reference_of(e) if e.kind == FUNCTION else importlib.import_module(
+            "course_lib." + e.reference.split(":")[0])
+        (tmp_path / f"{e.name}.py").write_text(inspect.getsource(reference))
     assert all(leaked_lines(tmp_path, e) for e in EXERCISES)
     suite_file = next(SUITES.rglob("test_*.py"))
     shutil.copy(suite_file, tmp_path / "copied.py")

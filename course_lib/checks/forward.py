@@ -7,7 +7,11 @@ from ..bncache import BNCache
 from ._data import arrays, data, hint, hints_of
 from ._report import Case, run_check
 
-__all__ = ["check_batchnorm_forward", "check_bn_param_count", "check_dense_forward", "check_bn_neuron"]
+__all__ = ["check_batchnorm_forward", "check_bn_param_count", "check_dense_forward", "check_bn_neuron",
+           "FLOAT64_HINT"]
+
+# Notebook 03 works in float64 whatever it is given: ints, lists and float32 alike.
+FLOAT64_HINT = "compute in float64, whatever the input: start from np.asarray(..., dtype=float)"
 
 CACHE_FIELDS = {
     "x": "the input x, (N, D)",
@@ -141,7 +145,7 @@ def check_dense_forward(dense_forward, verbose=True):
 
     def float64_dense(fn):
         expect_dtype(fn(*(v.astype(np.float32) for v in (X, W, b))), np.float64, "Z for float32 X, W and b",
-                     "the contract computes in float64: start with X = np.asarray(X, dtype=float)")
+                     FLOAT64_HINT, why="as the contract says")
 
     def one_sample(fn):
         expect_close(fn(X[:1].copy(), W.copy(), b.copy()), d["Z"][:1], "Z for a batch of one sample")
@@ -183,8 +187,8 @@ def check_bn_neuron(bn_neuron, verbose=True):
                      "give eps the default the contract states: eps=1e-5")
 
     def float64_neuron(fn):
-        expect_dtype(fn(z.astype(np.float32), gamma, beta, eps), np.float64, "y for a float32 z",
-                     "the contract computes in float64: start with z = np.asarray(z, dtype=float)")
+        expect_dtype(fn(z.astype(np.float32), gamma, beta, eps), np.float64, "y for a float32 z", FLOAT64_HINT,
+                     why="as the contract says")
 
     def matches(fn):
         expect_close(fn(z.copy(), gamma, beta, eps), d["y"], "y", bugs=hints_of("bn_neuron", d["bugs"]),

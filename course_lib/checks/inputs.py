@@ -48,6 +48,11 @@ def check_standardize(standardize, verbose=True):
                            f"not {fmt(X_std[:, constant].ravel())}",
                            hint("standardize", "std_positive"))
 
+    def array_like(fn):
+        X_std, _, _ = unpack(fn(X.tolist()), ("X_std", "mean", "std"), "standardize")
+        expect_close(X_std, d["X_std"], "X_std for X given as a list of rows",
+                     hint="accept any array_like X: start with X = np.asarray(X)")
+
     def no_mutation(fn):
         X0 = X.copy()
         fn(X0)
@@ -58,5 +63,6 @@ def check_standardize(standardize, verbose=True):
         Case("mean and std are the column statistics (population std)", statistics),
         Case("X_std = (X - mean) / std: every column has mean 0 and std 1", standardized),
         Case("a constant column becomes zeros, not NaN", constant_column),
+        Case("accepts a list of rows (array_like)", array_like),
         Case("leaves X unchanged", no_mutation),
     ], verbose)

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from autograder.suites import mistakes
-from course_lib.compare import expect_close, expect_shape, expect_unchanged, unpack
+from course_lib.compare import Mismatch, expect_close, expect_shape, expect_unchanged, fmt, unpack
 from autograder.suites.scoring import score_cases
 from autograder.suites.inputs import SIZES, layouts, offset_batch, tol
 from course_lib.normalize import standardize as reference
@@ -96,6 +96,9 @@ def test_standardize_constant_columns_become_zeros(student, rng):
         const = [0, 2, 3, 5]
         expect_close(X_std[:, const], np.zeros((N, 4)),
                      f"X_std of the constant columns (of 0.1, 7.0, 1/3 and -0.0025, N = {N})", CONSTANT_HINT)
+        if np.any(X_std[:, const] != 0):   # exactly zero: round-off residue is not
+            raise Mismatch(f"X_std of the constant columns (N = {N}) should be exactly 0, not "
+                           f"{fmt(X_std[:, const][X_std[:, const] != 0][:3])}", CONSTANT_HINT)
         expect_close(std[const], np.zeros(4), f"std of the constant columns (N = {N})",
                      "a constant column has std 0", atol=1e-12)
 
@@ -109,7 +112,7 @@ def test_standardize_is_accurate_for_large_offsets(student, rng):
 
 @pytest.mark.points(0.25)
 def test_standardize_accepts_float32_and_integer_input(student, rng):
-    """float32 and integer inputs give the right values"""
+    """float32, integer and list inputs give the right values"""
     X32 = data(rng, 100, 4).astype(np.float32)
     check(student, X32, "for a float32 X")
     counts = rng.integers(0, 100, (40, 3))
@@ -119,6 +122,10 @@ def test_standardize_accepts_float32_and_integer_input(student, rng):
 "an integer X must give float results: convert it with np.asarray(X, dtype=float), "
                  "and do not write floats into an integer array")
     expect_close(mean, reference(counts)[1], "mean for an integer X")
+    rows = data(rng, 10, 3)
+    X_std, mean, std = call(student, rows.tolist())   # array_like: a list of rows
+    expect_close(X_std, reference(rows)[0], "X_std for X given as a list of rows",
+                 "accept any array_like X: start with X = np.asarray(X)", tolerate=[mistakes.standardize_ddof1(rows)])
 
 
 @pytest.mark.points(0.25)

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from autograder.suites import mistakes
-from course_lib.compare import Mismatch, expect_close, expect_finite, expect_shape, expect_unchanged, fmt
+from course_lib.checks.forward import FLOAT64_HINT
+from course_lib.compare import Mismatch, expect_close, expect_dtype, expect_finite, expect_shape, expect_unchanged, fmt
 from autograder.suites.scoring import score_cases
 from course_lib.batchnorm import bn_neuron as reference
 
@@ -35,7 +36,7 @@ def neuron(rng, N):
     return rng.standard_normal(N) * rng.uniform(0.5, 5.0) + rng.uniform(-3.0, 3.0)
 
 
-@pytest.mark.points(0.75)
+@pytest.mark.points(0.5)
 def test_bn_neuron_is_right_for_several_batch_sizes(student, rng, partial):
     """y is right for batches of 2, 3, 64 and 4096 samples"""
     cases = []
@@ -92,6 +93,18 @@ def test_bn_neuron_is_accurate_for_large_offsets(student, rng):
     check(student, z, 1.0, 0.0, 1e-5, "y for z = 1e4 + 0.01 * noise", atol=1e-6,
           hint="compute the variance as the mean of (z - mu)**2: mean(z**2) - mu**2 subtracts two huge, "
                "almost equal numbers and loses the digits that matter")
+
+
+@pytest.mark.points(0.25)
+def test_bn_neuron_computes_in_float64(student, rng):
+    """returns float64 for a float32 z, and the default eps is 1e-5"""
+    z = neuron(rng, 16).astype(np.float32)
+    expect_dtype(student.call("bn_neuron", z, 1.5, 0.5), np.float64, "y for a float32 z", FLOAT64_HINT,
+                 why="as the contract says")
+    z = neuron(rng, 16) * 0.01   # a small variance, so that eps shows
+    expect_close(student.call("bn_neuron", z, 1.5, 0.5), reference(z, 1.5, 0.5, 1e-5), "y without an eps argument",
+                 "give eps the default the contract states: eps=1e-5",
+                 tolerate=mistakes.pick(neuron_mistakes(z, 1.5, 0.5, 1e-5), *NAMED))
 
 
 @pytest.mark.points(0.25)

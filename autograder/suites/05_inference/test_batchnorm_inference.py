@@ -81,12 +81,16 @@ def test_batchnorm_inference_float32_keeps_dtype(student, rng):
 
 @pytest.mark.points(0.5)
 def test_batchnorm_inference_uses_the_eps_it_is_given(student, rng):
-    """uses the eps it is given (1e-5, 1e-3 and 0.1), inside the square root"""
+    """uses the eps it is given (1e-5, 1e-3 and 0.1), inside the square root, and 1e-5 when none is given"""
     for eps in (1e-5, 1e-3, 0.1):
         x, gamma, beta, rm, _ = inputs(rng, 10, 4)
         rv = np.array([1e-4, 1e-3, 0.05, 1.0])   # small variances, so that eps matters
         check(student, (x, gamma, beta, rm, rv), eps, f"out with eps = {eps}", named=("batch_stats",),
               hint="use the eps argument, inside the square root: sqrt(running_var + eps)")
+    out = student.call("batchnorm_inference", x, gamma, beta, rm, rv)
+    expect_close(out, reference(x, gamma, beta, rm, rv, 1e-5), "out without an eps argument",
+                 "give eps the default the contract states: eps=1e-5",
+                 tolerate=mistakes.pick(mistakes.inference(x, gamma, beta, rm, rv, 1e-5), "batch_stats"))
 
 
 @pytest.mark.points(0.25)

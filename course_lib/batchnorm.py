@@ -21,7 +21,7 @@ through ``defaults``, at call time.
 
 import numpy as np
 
-from ._checks import check_2d, check_eps, check_finite_stat, check_same_shape, check_vector
+from ._validate import check_2d, check_eps, check_finite_stat, check_same_shape, check_vector
 from ._parallel import row_map, row_sum
 from .bncache import BNCache
 

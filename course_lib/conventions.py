@@ -31,7 +31,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._checks import check_momentum
+from ._validate import check_momentum
 
 __all__ = [
     "Convention",

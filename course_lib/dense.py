@@ -7,7 +7,7 @@ the backward pass. This module holds the exercise's reference alone, so that
 the student bundle leaves it out whole.
 """
 
-from ._checks import check_affine
+from ._validate import check_affine
 
 __all__ = ["dense_forward"]
 

@@ -11,7 +11,7 @@ student bundle leaves this module out whole.
 
 import numpy as np
 
-from ._checks import check_2d
+from ._validate import check_2d
 
 __all__ = ["standardize", "min_max_normalize"]
 

@@ -42,7 +42,7 @@ SUITES = ROOT / "autograder" / "suites"
 # module the notebooks, models, training loop and checks import, and nothing
 # else. Not layernorm.py either: it is batch norm's code on the other axis.
 COURSE_LIB = (
-    "__init__.py", "_checks.py", "bncache.py", "conventions.py", "data.py", "defaults.py", "exercises.py",
+    "__init__.py", "_validate.py", "bncache.py", "conventions.py", "data.py", "defaults.py", "exercises.py",
     "experiments.py", "gradcheck.py", "history.py", "housing.py", "layers.py", "losses.py",
     "model.py", "modules.py", "optim.py", "student.py", "train.py",
     "datasets/*", "plots/*.py", "checks/*.py", "checks/expected.json",

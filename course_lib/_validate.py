@@ -1,4 +1,6 @@
-"""Argument checks shared by the layer functions.
+"""Validation of the arguments the library's layer functions are called with.
+
+(The students' visible checks are another matter: they are in ``checks``.)
 
 Every bad input gets a ``ValueError`` that names the argument and says what
 was expected, so that a student reading the message knows what to fix.

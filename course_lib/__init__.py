@@ -2,7 +2,8 @@
 
 Modules, one topic each:
 
-- ``batchnorm``: training-mode forward, staged and closed-form backward
+- ``batchnorm``: training-mode forward, step-by-step and closed-form backward,
+  written as the paper writes them; ``fast_batchnorm``: the same, row-parallel
 - ``bncache``: the public layout of the forward pass's cache
 - ``running_stats``: inference mode and the notes' running-statistics update
 - ``conventions``: the notes'/Keras', PyTorch's and the paper's conventions,

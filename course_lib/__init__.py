@@ -12,7 +12,8 @@ Modules, one topic each:
 - ``dense``: a dense layer's pre-activations; ``reach``: epochs to reach a threshold
 - ``layernorm``: layer normalization, for small batches
 - ``layers``, ``losses``, ``optim``: dense layers, activations, losses, optimizers
-- ``modules``, ``model``: layer objects and a Sequential MLP built from a spec
+- ``modules``, ``model``: layer objects and a Sequential MLP built from a spec;
+  ``bnfunctions``: the batch-norm functions a model calls, the reference's or a student's
 - ``train``, ``history``: the minibatch training loop and its history
 - ``defaults``: the exercise functions used when a caller passes none
 - ``gradcheck``: numerical gradients

@@ -40,10 +40,11 @@ SUITES = ROOT / "autograder" / "suites"
 
 # The student side of course_lib, as paths and globs under course_lib/: every
 # module the notebooks, models, training loop and checks import, and nothing
-# else. Not layernorm.py either: it is batch norm's code on the other axis.
+# else. Not layernorm.py either: it is batch norm's code on the other axis; nor
+# fast_batchnorm.py (with _parallel.py), the reference's batch norm written for speed.
 COURSE_LIB = (
-    "__init__.py", "_validate.py", "bncache.py", "conventions.py", "data.py", "defaults.py", "exercises.py",
-    "experiments.py", "gradcheck.py", "history.py", "housing.py", "layers.py", "losses.py",
+    "__init__.py", "_validate.py", "bncache.py", "bnfunctions.py", "conventions.py", "data.py", "defaults.py",
+    "exercises.py", "experiments.py", "gradcheck.py", "history.py", "housing.py", "layers.py", "losses.py",
     "model.py", "modules.py", "optim.py", "student.py", "train.py",
     "datasets/*", "plots/*.py", "checks/*.py", "checks/expected.json",
 )

@@ -8,7 +8,7 @@ Modules, one topic each:
 - ``running_stats``: inference mode and the notes' running-statistics update
 - ``conventions``: the notes'/Keras', PyTorch's and the paper's conventions,
   and running statistics kept under each
-- ``normalize``: standardization and min-max normalization of inputs
+- ``normalize``: standardization of inputs
 - ``dense``: a dense layer's pre-activations; ``reach``: epochs to reach a threshold
 - ``layernorm``: layer normalization, for small batches
 - ``layers``, ``losses``, ``optim``: dense layers, activations, losses, optimizers

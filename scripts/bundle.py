@@ -29,10 +29,9 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from course_lib.exercises import ASSIGNMENTS, EXERCISES
 
-from course_lib.exercises import ASSIGNMENTS, EXERCISES  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 NAME = "student-bundle"
 FILES = ROOT / "scripts" / "bundle_files"

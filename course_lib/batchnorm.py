@@ -63,16 +63,14 @@ def batchnorm_forward(x, gamma, beta, eps=1e-5):
 def batchnorm_backward(dout, cache):
     """Backward pass, step by step: the chain rule as the paper writes it (section 3).
 
-    With ``inv_std = (var + eps)**-0.5``::
+    Every sum is over the N samples of the batch::
 
-        dx_hat = dout * gamma                                              (N, D)
-        dvar   = sum(dx_hat * (x - mu)) * -1/2 * inv_std**3                (D,)
-        dmu    = sum(dx_hat * -inv_std) + dvar * sum(-2 * (x - mu)) / N    (D,)
-        dx     = dx_hat * inv_std + dvar * 2 * (x - mu) / N + dmu / N      (N, D)
-        dgamma = sum(dout * x_hat)                                         (D,)
-        dbeta  = sum(dout)                                                 (D,)
-
-    every sum over the N samples of the batch.
+        dx_hat = dout * gamma                                                         (N, D)
+        dvar   = sum(dx_hat * (x - mu)) * -1/2 * (var + eps)**(-3/2)                  (D,)
+        dmu    = sum(dx_hat * -1 / sqrt(var + eps)) + dvar * sum(-2 * (x - mu)) / N   (D,)
+        dx     = dx_hat / sqrt(var + eps) + dvar * 2 * (x - mu) / N + dmu / N         (N, D)
+        dgamma = sum(dout * x_hat)                                                    (D,)
+        dbeta  = sum(dout)                                                            (D,)
 
     Parameters
     ----------
@@ -84,12 +82,12 @@ def batchnorm_backward(dout, cache):
     dx : (N, D), dgamma : (D,), dbeta : (D,)
     """
     dout, cache = check_bn_backward(dout, cache)
-    x, x_hat, mu, var, inv_std, gamma, eps = cache
+    x, x_hat, mu, var, _, gamma, eps = cache
     N = x.shape[0]
     dx_hat = dout * gamma
-    dvar = (dx_hat * (x - mu)).sum(axis=0) * -0.5 * inv_std**3
-    dmu = (dx_hat * -inv_std).sum(axis=0) + dvar * (-2 * (x - mu)).sum(axis=0) / N
-    dx = dx_hat * inv_std + dvar * 2 * (x - mu) / N + dmu / N
+    dvar = (dx_hat * (x - mu)).sum(axis=0) * -0.5 * (var + eps) ** -1.5
+    dmu = (dx_hat * -1 / np.sqrt(var + eps)).sum(axis=0) + dvar * (-2 * (x - mu)).sum(axis=0) / N
+    dx = dx_hat / np.sqrt(var + eps) + dvar * 2 * (x - mu) / N + dmu / N
     dgamma = (dout * x_hat).sum(axis=0)
     dbeta = dout.sum(axis=0)
     check_finite_stat(dbeta, "dout")
@@ -115,10 +113,11 @@ def batchnorm_backward_alt(dout, cache):
     dx : (N, D), dgamma : (D,), dbeta : (D,)
     """
     dout, cache = check_bn_backward(dout, cache)
-    N = dout.shape[0]
+    x_hat, inv_std, gamma = cache.x_hat, cache.inv_std, cache.gamma
+    N = x_hat.shape[0]
     dbeta = dout.sum(axis=0)
-    dgamma = (dout * cache.x_hat).sum(axis=0)
-    dx = cache.gamma * cache.inv_std * (dout - dbeta / N - cache.x_hat * dgamma / N)
+    dgamma = (dout * x_hat).sum(axis=0)
+    dx = gamma * inv_std / N * (N * dout - dbeta - x_hat * dgamma)
     check_finite_stat(dbeta, "dout")
     return dx, dgamma, dbeta
 

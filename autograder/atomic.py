@@ -10,7 +10,7 @@ import os
 import tempfile
 from pathlib import Path
 
-__all__ = ["atomic_write", "atomic_write_text", "atomic_write_bytes"]
+__all__ = ["atomic_write_text", "atomic_write_bytes"]
 
 
 def atomic_write_bytes(path, data):
@@ -37,9 +37,6 @@ def atomic_write_bytes(path, data):
 def atomic_write_text(path, text):
     """Write ``text`` as UTF-8 to ``path`` atomically."""
     atomic_write_bytes(path, text.encode("utf-8"))
-
-
-atomic_write = atomic_write_text
 
 
 def _fsync_dir(folder):

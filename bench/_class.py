@@ -17,14 +17,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+from course_lib.exercises import ASSIGNMENTS
+from examples.cells import BUGGY, CORRECT, PARTIAL
+from examples.classroom import filled_text, student_notebook
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "examples"))
-sys.path.insert(0, str(ROOT / "scripts"))
-
-from cells import BUGGY, CORRECT, PARTIAL  # noqa: E402
-from make_examples import student_notebook  # noqa: E402
-
-from course_lib.exercises import ASSIGNMENTS  # noqa: E402
 
 __all__ = ["KINDS", "roster", "write_class", "make_nbgrader_course", "nbgrader", "check_key", "check_keys",
            "HIDDEN"]
@@ -254,19 +251,9 @@ def make_nbgrader_course(course, students, log=None):
         path.write_text(json.dumps(source_notebook(a), indent=1) + "\n", encoding="utf-8")
         nbgrader(course, "generate_assignment", a, "--force", log=log)
         released = json.loads((course / "release" / a / f"{a}.ipynb").read_text(encoding="utf-8"))
-        texts = {kind: _filled(released, cells) for kind, cells in KINDS.items()}
+        texts = {kind: filled_text(released, cells) for kind, cells in KINDS.items()}
         for student, kind in students.items():
             path = course / "submitted" / student / a / f"{a}.ipynb"
             path.parent.mkdir(parents=True)
             path.write_text(texts[kind], encoding="utf-8")
     return course
-
-
-def _filled(released, cells):
-    """The released notebook with ``cells`` (grade_id -> source) filled in, as text (as make_examples does)."""
-    nb = json.loads(json.dumps(released))
-    for cell in nb["cells"]:
-        grade_id = cell["metadata"].get("nbgrader", {}).get("grade_id")
-        if grade_id in cells:
-            cell["source"] = cells[grade_id]
-    return json.dumps(nb, indent=1, ensure_ascii=False) + "\n"

@@ -43,10 +43,9 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _class import KINDS, check_key, check_keys, make_nbgrader_course, nbgrader, roster, write_class  # noqa: E402
+from course_lib.exercises import ASSIGNMENTS, EXERCISES
 
-from course_lib.exercises import ASSIGNMENTS, EXERCISES  # noqa: E402
+from _class import KINDS, check_key, check_keys, make_nbgrader_course, nbgrader, roster, write_class
 
 NBG = Path("/tmp/bench_nbg")
 OURS = Path("/tmp/bench_ours")

@@ -18,13 +18,12 @@ os.environ.setdefault("KERAS_BACKEND", "torch")
 
 import numpy as np  # noqa: E402
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _timing import interleaved  # noqa: E402
-
 from course_lib.housing import load_california_housing  # noqa: E402
 from course_lib.model import HOUSING_HIDDEN, housing_model  # noqa: E402
 from course_lib.optim import SGD  # noqa: E402
 from course_lib.train import fit  # noqa: E402
+
+from _timing import interleaved  # noqa: E402
 
 
 def keras_model(batchnorm):

@@ -17,9 +17,9 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
+from course_lib.exercises import ASSIGNMENTS
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-from course_lib.exercises import ASSIGNMENTS  # noqa: E402
 
 TARGET_S = 180.0
 

@@ -2,16 +2,18 @@
 
 Modules, one topic each:
 
-- ``batchnorm``: training-mode forward, staged and closed-form backward
+- ``batchnorm``: training-mode forward, step-by-step and closed-form backward,
+  written as the paper writes them; ``fast_batchnorm``: the same, row-parallel
 - ``bncache``: the public layout of the forward pass's cache
 - ``running_stats``: inference mode and the notes' running-statistics update
 - ``conventions``: the notes'/Keras', PyTorch's and the paper's conventions,
   and running statistics kept under each
-- ``normalize``: standardization and min-max normalization of inputs
+- ``normalize``: standardization of inputs
 - ``dense``: a dense layer's pre-activations; ``reach``: epochs to reach a threshold
 - ``layernorm``: layer normalization, for small batches
 - ``layers``, ``losses``, ``optim``: dense layers, activations, losses, optimizers
-- ``modules``, ``model``: layer objects and a Sequential MLP built from a spec
+- ``modules``, ``model``: layer objects and a Sequential MLP built from a spec;
+  ``bnfunctions``: the batch-norm functions a model calls, the reference's or a student's
 - ``train``, ``history``: the minibatch training loop and its history
 - ``defaults``: the exercise functions used when a caller passes none
 - ``gradcheck``: numerical gradients

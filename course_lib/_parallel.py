@@ -1,11 +1,11 @@
 """Row-parallel maps for large (N, D) arrays.
 
-Batch norm is bound by memory traffic, and numpy runs each operation on one
-core. Splitting the rows into one contiguous block per core lets every core
-stream its own part, and numpy releases the GIL inside its loops, so plain
-threads suffice. Per-feature sums over the batch are the sum of the blocks'
-partial sums. Arrays below ``MIN_PARALLEL_SIZE`` entries run as a single
-block in the calling thread: small batches pay nothing.
+Batch norm (``fast_batchnorm``) is bound by memory traffic, and numpy runs
+each operation on one core. Splitting the rows into one contiguous block per
+core lets every core stream its own part, and numpy releases the GIL inside
+its loops, so plain threads suffice. Per-feature sums over the batch are the
+sum of the blocks' partial sums. Arrays below ``MIN_PARALLEL_SIZE`` entries
+run as a single block in the calling thread: small batches pay nothing.
 """
 
 import os

@@ -1,6 +1,7 @@
 """Batch normalization of (N, D) activations (Ioffe & Szegedy, 2015).
 
-Training mode, per feature d over the N samples of the batch::
+Training mode, Algorithm 1 of the paper, per feature over the N samples of
+the batch::
 
     mu    = 1/N * sum_i x_i                      (D,)
     var   = 1/N * sum_i (x_i - mu)**2            (D,)   biased
@@ -15,14 +16,14 @@ inputs keep their dtype (float32 stays float32); gamma and beta are cast to
 the dtype of x.
 
 Every function here is the reference solution of an exercise of notebooks
-02-04; the student bundle leaves this module out whole. Models reach it only
-through ``defaults``, at call time.
+02-04, written as the paper writes it; ``fast_batchnorm`` computes the same
+faster. The student bundle leaves this module out whole. Models reach it
+only through ``defaults``, at call time.
 """
 
 import numpy as np
 
-from ._checks import check_2d, check_eps, check_finite_stat, check_same_shape, check_vector
-from ._parallel import row_map, row_sum
+from ._validate import check_bn_backward, check_bn_forward, check_finite_stat
 from .bncache import BNCache
 
 __all__ = [
@@ -36,7 +37,7 @@ __all__ = [
 
 
 def batchnorm_forward(x, gamma, beta, eps=1e-5):
-    """Training-mode batch normalization.
+    """Training-mode batch normalization, Algorithm 1 of the paper.
 
     Parameters
     ----------
@@ -49,64 +50,27 @@ def batchnorm_forward(x, gamma, beta, eps=1e-5):
     out : (N, D) array, same dtype as x
     cache : BNCache
     """
-    x = check_2d(x)
-    N, D = x.shape
-    if N < 2:
-        raise ValueError(
-            "batch normalization in training mode needs a batch of at least 2 samples: "
-            "a batch of one has variance zero, so every output would be beta. "
-            "Use inference mode (running statistics) for single samples."
-        )
-    gamma = check_vector(gamma, D, "gamma", x.dtype)
-    beta = check_vector(beta, D, "beta", x.dtype)
-    eps = check_eps(eps)
-
-    # The four steps, written block by block over the rows (see _parallel):
-    # large batches run on every core, with the sums over the batch combined.
-    x_hat = np.empty(x.shape, x.dtype)
-    out = np.empty(x.shape, x.dtype)
-
-    mu = row_sum(lambda rows: x[rows].sum(axis=0), N, x.size) / N
+    x, gamma, beta, eps = check_bn_forward(x, gamma, beta, eps)
+    mu = x.mean(axis=0)                          # mini-batch mean              (D,)
     check_finite_stat(mu, "x")
-
-    def centre(rows):   # x - mu, kept in x_hat's memory; returns the block's sum of squares
-        xc = np.subtract(x[rows], mu, out=x_hat[rows])
-        return np.einsum("nd,nd->d", xc, xc)
-
-    var = row_sum(centre, N, x.size) / N
+    var = ((x - mu) ** 2).mean(axis=0)           # mini-batch variance, biased  (D,)
     check_finite_stat(var, "x")
-    inv_std = 1.0 / np.sqrt(var + eps)
-
-    def scale_shift(rows):   # x_hat = (x - mu) * inv_std, out = gamma * x_hat + beta
-        xh = x_hat[rows]
-        xh *= inv_std
-        o = np.multiply(xh, gamma, out=out[rows])
-        o += beta
-
-    row_map(scale_shift, N, x.size)
-    return out, BNCache(x, x_hat, mu, var, inv_std.astype(x.dtype, copy=False), gamma, eps)
-
-
-def _check_backward(dout, cache):
-    if not isinstance(cache, tuple) or len(cache) != len(BNCache._fields):
-        raise ValueError(f"cache must be a BNCache with fields {BNCache._fields}")
-    cache = BNCache(*cache)
-    dout = check_2d(dout, "dout")
-    check_same_shape(dout, cache.x_hat, "dout", "the cached x_hat")
-    return dout.astype(cache.x_hat.dtype, copy=False), cache
+    x_hat = (x - mu) / np.sqrt(var + eps)        # normalize                    (N, D)
+    out = gamma * x_hat + beta                   # scale and shift              (N, D)
+    return out, BNCache(x, x_hat, mu, var, 1 / np.sqrt(var + eps), gamma, eps)
 
 
 def batchnorm_backward(dout, cache):
-    """Backward pass, node by node through the computational graph.
+    """Backward pass, step by step: the chain rule as the paper writes it (section 3).
 
-    The forward graph, and the gradient each node sends back::
+    Every sum is over the N samples of the batch::
 
-        mu      = mean(x)            dx     += dmu / N
-        xc      = x - mu             dx     += dxc,   dmu = -sum(dxc)
-        var     = mean(xc**2)        dxc    += 2 * xc * dvar / N
-        inv_std = (var + eps)**-0.5  dvar    = -0.5 * inv_std**3 * dinv_std
-        x_hat   = xc * inv_std       dxc     = dx_hat * inv_std,  dinv_std = sum(dx_hat * xc)
-        out     = gamma*x_hat + beta dx_hat  = dout * gamma
+        dx_hat = dout * gamma                                                         (N, D)
+        dvar   = sum(dx_hat * (x - mu)) * -1/2 * (var + eps)**(-3/2)                  (D,)
+        dmu    = sum(dx_hat * -1 / sqrt(var + eps)) + dvar * sum(-2 * (x - mu)) / N   (D,)
+        dx     = dx_hat / sqrt(var + eps) + dvar * 2 * (x - mu) / N + dmu / N         (N, D)
+        dgamma = sum(dout * x_hat)                                                    (D,)
+        dbeta  = sum(dout)                                                            (D,)
 
     Parameters
     ----------
@@ -117,23 +81,16 @@ def batchnorm_backward(dout, cache):
     -------
     dx : (N, D), dgamma : (D,), dbeta : (D,)
     """
-    dout, cache = _check_backward(dout, cache)
-    x, x_hat, mu, var, inv_std, gamma, eps = cache
+    dout, cache = check_bn_backward(dout, cache)
+    x, x_hat, mu, var, _, gamma, eps = cache
     N = x.shape[0]
-
+    dx_hat = dout * gamma
+    dvar = (dx_hat * (x - mu)).sum(axis=0) * -0.5 * (var + eps) ** -1.5
+    dmu = (dx_hat * -1 / np.sqrt(var + eps)).sum(axis=0) + dvar * (-2 * (x - mu)).sum(axis=0) / N
+    dx = dx_hat / np.sqrt(var + eps) + dvar * 2 * (x - mu) / N + dmu / N
+    dgamma = (dout * x_hat).sum(axis=0)
     dbeta = dout.sum(axis=0)
     check_finite_stat(dbeta, "dout")
-    dgamma = np.einsum("nd,nd->d", dout, x_hat)
-    dx_hat = dout * gamma
-
-    xc = x - mu
-    dinv_std = np.einsum("nd,nd->d", dx_hat, xc)
-    dxc = dx_hat * inv_std                       # through x_hat = xc * inv_std
-    dvar = -0.5 * inv_std**3 * dinv_std          # through inv_std = (var + eps)**-0.5
-    dxc += (2.0 / N) * xc * dvar                 # through var = mean(xc**2)
-    dmu = -dxc.sum(axis=0)                       # through xc = x - mu
-    dx = dxc
-    dx += dmu / N                                # through mu = mean(x)
     return dx, dgamma, dbeta
 
 
@@ -155,27 +112,13 @@ def batchnorm_backward_alt(dout, cache):
     -------
     dx : (N, D), dgamma : (D,), dbeta : (D,)
     """
-    dout, cache = _check_backward(dout, cache)
+    dout, cache = check_bn_backward(dout, cache)
     x_hat, inv_std, gamma = cache.x_hat, cache.inv_std, cache.gamma
     N = x_hat.shape[0]
-
-    def sums(rows):
-        return dout[rows].sum(axis=0), np.einsum("nd,nd->d", dout[rows], x_hat[rows])
-
-    dbeta, dgamma = row_sum(sums, N, x_hat.size)
+    dbeta = dout.sum(axis=0)
+    dgamma = (dout * x_hat).sum(axis=0)
+    dx = gamma * inv_std / N * (N * dout - dbeta - x_hat * dgamma)
     check_finite_stat(dbeta, "dout")
-
-    # dx = gamma * inv_std * (dout - dbeta / N - x_hat * dgamma / N), block by block
-    scale = gamma * inv_std
-    dx = np.empty(x_hat.shape, x_hat.dtype)
-
-    def combine(rows):
-        d = np.multiply(x_hat[rows], dgamma / N, out=dx[rows])
-        d += dbeta / N
-        np.subtract(dout[rows], d, out=d)
-        d *= scale
-
-    row_map(combine, N, x_hat.size)
     return dx, dgamma, dbeta
 
 

@@ -31,7 +31,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._checks import check_momentum
+from ._validate import check_momentum
 
 __all__ = [
     "Convention",
@@ -96,8 +96,8 @@ def init_running_stats(D, dtype=np.float64):
     return RunningStats(np.zeros(D, dtype), np.ones(D, dtype), 0)
 
 
-def update_running_stats_convention(stats, batch_mean, batch_var, n, convention="keras", momentum=None,
-                                    update=None):
+def update_running_stats_convention(stats, batch_mean, batch_var, n, convention="keras", momentum=None, *,
+                                    update):
     """Fold one batch's statistics into ``stats`` under a named convention.
 
     Parameters
@@ -107,9 +107,8 @@ def update_running_stats_convention(stats, batch_mean, batch_var, n, convention=
     n : int, the batch size (for the unbiased correction n / (n - 1))
     convention : "notes", "keras", "pytorch" or "paper"
     momentum : overrides the convention's default; ignored by "paper"
-    update : the notes' rule ``update(rm, rv, bm, bv, momentum) -> (mean, var)``;
-        by default the reference, or the student's own where no reference is
-        installed (see ``defaults``)
+    update : the notes' rule ``update(rm, rv, bm, bv, momentum) -> (mean, var)``,
+        every array (D,): a ``BNFunctions``' update, the reference's or a student's
 
     Returns
     -------
@@ -121,10 +120,6 @@ def update_running_stats_convention(stats, batch_mean, batch_var, n, convention=
         check_momentum(m)
     if not isinstance(n, (int, np.integer)) or n < 1:
         raise ValueError(f"n must be the batch size, a positive integer; got {n!r}")
-    if update is None:
-        from .defaults import exercise_function   # late: it may load the student's notebook
-
-        update = exercise_function("update_running_stats")
     if conv.unbiased_var:
         if n < 2:
             raise ValueError("the unbiased variance needs a batch of at least 2 samples")

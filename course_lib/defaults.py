@@ -1,9 +1,9 @@
 """The exercise functions the library falls back on when it is given none.
 
-Models, ``update_running_stats_convention`` and ``circles_experiment`` take
-the exercise functions they call as arguments (``bn_fns``, ``update``,
-``reach``), so that they run on a student's implementation. Left out, each
-is resolved when it is first needed:
+Models and ``circles_experiment`` take the exercise functions they call as
+arguments (``bn_fns``, a ``BNFunctions``, and ``reach``), so that they run on
+a student's implementation. Left out, each is resolved when it is first
+needed:
 
 - in the course repository, to the reference implementation, the
   ``reference`` of its entry in ``exercises.EXERCISES``;
@@ -16,12 +16,13 @@ Importing this module imports no reference module and no notebook.
 
 import importlib
 
+from .bnfunctions import BNFunctions
 from .exercises import exercise
 
 __all__ = ["BN_EXERCISES", "reference_function", "exercise_function", "reference_bn_functions",
            "default_bn_functions"]
 
-# The exercise behind each field of ``modules.BNFunctions``.
+# The exercise behind each field of ``BNFunctions``.
 BN_EXERCISES = {
     "forward": "batchnorm_forward",
     "backward": "batchnorm_backward_alt",
@@ -73,9 +74,7 @@ def exercise_function(name, *, start=None):
 
 
 def reference_bn_functions():
-    """The reference batch norm as ``modules.BNFunctions``; ModuleNotFoundError where it is not installed."""
-    from .modules import BNFunctions
-
+    """The reference batch norm as ``BNFunctions``; ModuleNotFoundError where it is not installed."""
     return BNFunctions(**{field: reference_function(name) for field, name in BN_EXERCISES.items()})
 
 
@@ -87,8 +86,6 @@ def default_bn_functions(*, start=None):
     of 05, each of which must pass its visible check first.
     """
     try:
-        from .modules import BNFunctions
-
         return BNFunctions(**{field: _reference(name) for field, name in BN_EXERCISES.items()})
     except _ReferenceMissing:
         from .student import student_bn_functions

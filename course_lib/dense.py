@@ -9,7 +9,7 @@ the student bundle leaves it out whole.
 
 import numpy as np
 
-from ._checks import check_affine
+from ._validate import check_affine
 
 __all__ = ["dense_forward"]
 

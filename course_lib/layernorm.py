@@ -17,7 +17,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._checks import check_2d, check_eps, check_finite_stat, check_same_shape, check_vector
+from ._validate import check_2d, check_eps, check_finite_stat, check_same_shape, check_vector
 
 __all__ = ["LNCache", "layernorm_forward", "layernorm_backward"]
 

@@ -9,7 +9,7 @@ Notebook 03's exercise ``dense_forward`` has its reference in ``dense``.
 
 import numpy as np
 
-from ._checks import check_affine
+from ._validate import check_affine
 
 __all__ = [
     "affine_forward",

@@ -7,7 +7,7 @@ as Keras does for a single output.
 
 import numpy as np
 
-from ._checks import check_same_shape
+from ._validate import check_same_shape
 from .layers import sigmoid
 
 __all__ = [

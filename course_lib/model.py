@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._checks import check_2d
+from ._validate import check_2d
 from .defaults import default_bn_functions
 from .modules import Activation, BatchNorm, Dense, LayerNorm
 

@@ -15,35 +15,15 @@ is batch norm's code on the other axis: the student bundle leaves it out, and
 there a ``LayerNorm`` layer cannot be built.
 """
 
-from typing import Callable, NamedTuple
-
 import numpy as np
 
+from .bnfunctions import BNFunctions
 from .conventions import get_convention, init_running_stats, update_running_stats_convention
 from .defaults import default_bn_functions, reference_bn_functions
 from .layers import ACTIVATIONS, affine_backward, affine_forward, check_activation
 
+# BNFunctions is defined in bnfunctions; it is named here too, where the notebooks import it from.
 __all__ = ["BNFunctions", "Dense", "Activation", "BatchNorm", "LayerNorm"]
-
-
-class BNFunctions(NamedTuple):
-    """The batch-norm functions a ``BatchNorm`` layer calls.
-
-    forward(x, gamma, beta, eps) -> (out, cache)
-    backward(dout, cache) -> (dx, dgamma, dbeta)
-    inference(x, gamma, beta, running_mean, running_var, eps) -> out
-    update(running_mean, running_var, batch_mean, batch_var, momentum) -> (mean, var)
-        the notes' rule, momentum weighing the old value
-
-    Swapping in a student's own functions runs the same models and
-    experiments on the student's implementation. All four are required, so
-    that a student's set never falls back on the reference silently.
-    """
-
-    forward: Callable
-    backward: Callable
-    inference: Callable
-    update: Callable
 
 
 def __getattr__(name):

@@ -1,9 +1,8 @@
 """Normalizing input features before training.
 
 Standardization maps each column to mean 0 and standard deviation 1, using
-statistics of the whole data set computed once; min-max normalization maps
-each column to [0, 1]. Batch normalization does the former inside the
-network, per mini-batch, with learnable scale and shift.
+statistics of the whole data set computed once. Batch normalization does the
+same inside the network, per mini-batch, with learnable scale and shift.
 
 ``standardize`` is the reference solution of notebook 01's exercise; the
 student bundle leaves this module out whole.
@@ -11,9 +10,9 @@ student bundle leaves this module out whole.
 
 import numpy as np
 
-from ._checks import check_2d
+from ._validate import check_2d
 
-__all__ = ["standardize", "min_max_normalize"]
+__all__ = ["standardize"]
 
 
 def standardize(X):
@@ -32,14 +31,3 @@ def standardize(X):
     std = np.where(constant, 0.0, X.std(axis=0))
     X_std = np.where(constant, 0.0, (X - mean) / np.where(constant, 1.0, std))   # zeros exactly, not round-off
     return X_std, mean, std
-
-
-def min_max_normalize(X):
-    """Column-wise min-max normalization to [0, 1]; a constant column maps to zeros.
-
-    X : (N, D). Returns (X_norm, lo, hi), lo and hi (D,).
-    """
-    X = check_2d(X, "X")
-    lo, hi = X.min(axis=0), X.max(axis=0)
-    span = np.where(hi > lo, hi - lo, 1.0)
-    return (X - lo) / span, lo, hi

@@ -15,8 +15,8 @@ module holds nothing else, so that the student bundle leaves it out whole.
 
 import numpy as np
 
-from ._checks import (check_2d, check_eps, check_finite, check_finite_stat, check_momentum, check_same_shape,
-                      check_vector)
+from ._validate import (check_2d, check_eps, check_finite, check_finite_stat, check_momentum, check_same_shape,
+                        check_vector)
 
 __all__ = ["batchnorm_inference", "update_running_stats"]
 

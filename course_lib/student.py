@@ -17,6 +17,7 @@ import json
 import os
 from pathlib import Path
 
+from .bnfunctions import BNFunctions
 from .cells import code_cells, program
 from .exercises import ASSIGNMENTS, exercise, exercises_of
 
@@ -139,7 +140,6 @@ def student_bn_functions(*, check=True, start=None):
     forward from 02_bn_equations, the closed-form backward from 04_backprop,
     inference and the running-statistics update from 05_inference.
     """
-    from .modules import BNFunctions   # imported late: course_lib.selfcheck imports this module, never the layers
     forward = load_exercises("02_bn_equations", ["batchnorm_forward"], check=check, start=start)
     backward = load_exercises("04_backprop", ["batchnorm_backward_alt"], check=check, start=start)
     inference = load_exercises("05_inference", ["batchnorm_inference", "update_running_stats"],

@@ -15,7 +15,7 @@ import warnings
 import numpy as np
 from tqdm.auto import tqdm
 
-from ._checks import as_float_array
+from ._validate import as_float_array
 from .layers import sigmoid
 from .losses import LOSSES, METRICS, sigmoid_binary_cross_entropy
 from .modules import BatchNorm

@@ -7,8 +7,8 @@
     MALICIOUS  tries to cheat: patches numpy, reads the reference, kills its process,
                returns objects that equal everything
 
-scripts/make_examples.py writes them into released notebooks under
-examples/submitted/; tests/independent.py reuses CORRECT.
+``classroom`` writes them into released notebooks under
+build/examples/submitted/; tests/independent.py reuses CORRECT.
 """
 
 import numpy as np

@@ -29,10 +29,9 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from course_lib.exercises import ASSIGNMENTS, EXERCISES, FUNCTION
 
-from course_lib.exercises import ASSIGNMENTS, EXERCISES, FUNCTION  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 NAME = "student-bundle"
 FILES = ROOT / "scripts" / "bundle_files"
@@ -40,11 +39,12 @@ SUITES = ROOT / "autograder" / "suites"
 
 # The student side of course_lib, as paths and globs under course_lib/: every
 # module the notebooks, models, training loop and checks import, and nothing
-# else. Not layernorm.py either: it is batch norm's code on the other axis.
+# else. Not layernorm.py either: it is batch norm's code on the other axis; nor
+# fast_batchnorm.py (with _parallel.py), the reference's batch norm written for speed.
 COURSE_LIB = (
-    "__init__.py", "_checks.py", "bncache.py", "cells.py", "compare.py", "conventions.py", "data.py", "defaults.py", "exercises.py",
-    "experiments.py", "gradcheck.py", "history.py", "housing.py", "layers.py", "losses.py",
-    "model.py", "modules.py", "optim.py", "selfcheck.py", "student.py", "train.py",
+    "__init__.py", "_validate.py", "bncache.py", "bnfunctions.py", "cells.py", "compare.py", "conventions.py",
+    "data.py", "defaults.py", "exercises.py", "experiments.py", "gradcheck.py", "history.py", "housing.py",
+    "layers.py", "losses.py", "model.py", "modules.py", "optim.py", "selfcheck.py", "student.py", "train.py",
     "datasets/*", "plots/*.py", "checks/*.py", "checks/expected.json",
 )
 # scripts/bundle_files/<source> -> its path in the bundle.

@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 from course_lib.experiments import circles_experiment, fill_never, spread
+from examples.classroom import write
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -44,9 +45,6 @@ def circle_table(seeds, epochs, threshold):
 
 def grade_examples(out):
     """Build the example class and grade it with the autograder's command line; returns its exit status."""
-    sys.path.insert(0, str(ROOT / "scripts"))
-    from make_examples import write
-
     submitted, n = write()
     print(f"Grading an example class of 4 students x 6 notebooks ({submitted.relative_to(ROOT)}):")
     print("alice is right everywhere, bob makes the classic mistakes, carol stopped halfway, and mallory")

@@ -24,13 +24,11 @@ import sys
 import tempfile
 from pathlib import Path
 
+from course_lib.exercises import ASSIGNMENTS
+
+from bundle import build_and_report
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from course_lib.exercises import ASSIGNMENTS  # noqa: E402
-
-sys.path.insert(0, str(ROOT / "scripts"))
-from bundle import build_and_report  # noqa: E402
 
 
 class ReleaseError(RuntimeError):

@@ -16,7 +16,6 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 import sysconfig
 import textwrap
 import tomllib
@@ -26,13 +25,12 @@ from pathlib import Path
 
 import pytest
 
+import bundle as bundler   # scripts/bundle.py: scripts/ is on pytest's pythonpath (pyproject.toml)
 from course_lib.exercises import ASSIGNMENTS, EXERCISES, FUNCTION, VALUE
 from independent import CELLS, fill_notebook
 
 ROOT = Path(__file__).resolve().parents[1]
 SUITES = ROOT / "autograder" / "suites"
-sys.path.insert(0, str(ROOT / "scripts"))
-import bundle as bundler  # noqa: E402
 
 MARKERS = ("BEGIN SOLUTION", "BEGIN HIDDEN TESTS", "### BEGIN")
 # Reference lines a student-side module may share without giving a solution away:

@@ -9,10 +9,9 @@ from pathlib import Path
 import pytest
 
 from course_lib.exercises import ASSIGNMENTS, exercises_of
+from examples.classroom import write
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "scripts"))
-from make_examples import write  # noqa: E402
 
 
 def grade(submitted, out, *extra):

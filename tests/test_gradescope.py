@@ -28,9 +28,9 @@ from autograder.gradescope.build import RUNTIME
 from autograder.gradescope.run import LOCKED, USER_ENV as RUN_USER_ENV
 from autograder.sandbox import USER_ENV, Limits, Sandbox, SandboxSetupError
 
+from independent import CELLS, fill_notebook
+
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "tests"))
-from independent import CELLS, fill_notebook  # noqa: E402
 
 ASSIGNMENT, OTHER = "02_bn_equations", "04_backprop"
 AS_ROOT = os.geteuid() == 0

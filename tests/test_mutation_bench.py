@@ -2,25 +2,16 @@
 tells a wrong mutant from the solution."""
 
 import ast
-import importlib.util
-import sys
-from pathlib import Path
 
 import pytest
 
-BENCH = Path(__file__).resolve().parents[1] / "bench"
 
 
 @pytest.fixture(scope="module")
 def bench():
-    sys.path.insert(0, str(BENCH))
-    try:
-        spec = importlib.util.spec_from_file_location("mutation_bench", BENCH / "mutation.py")
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        yield module
-    finally:
-        sys.path.remove(str(BENCH))
+    import mutation   # bench/mutation.py: bench/ is on pytest's pythonpath (pyproject.toml)
+
+    return mutation
 
 
 SNIPPET = '''import numpy as np

@@ -33,10 +33,16 @@ def test_conventions_defaults():
 def test_keras_and_pytorch_differ_as_documented():
     stats = init_running_stats(1)
     bm, bv, n = np.array([2.0]), np.array([3.0]), 4
-    k = update_running_stats_convention(stats, bm, bv, n, "keras")
-    t = update_running_stats_convention(stats, bm, bv, n, "pytorch")
+    k = update_running_stats_convention(stats, bm, bv, n, "keras", update=update_running_stats)
+    t = update_running_stats_convention(stats, bm, bv, n, "pytorch", update=update_running_stats)
     assert k.mean[0] == pytest.approx(0.01 * 2) and k.var[0] == pytest.approx(0.99 + 0.01 * 3)
     assert t.mean[0] == pytest.approx(0.1 * 2) and t.var[0] == pytest.approx(0.9 + 0.1 * 3 * 4 / 3)
+
+
+def test_the_rule_is_always_given():
+    """No convention falls back on a rule of its own: the caller names the update it runs on."""
+    with pytest.raises(TypeError, match="update"):
+        update_running_stats_convention(init_running_stats(1), np.zeros(1), np.ones(1), 4, "keras")
 
 
 def test_paper_convention_is_the_population_estimate(rng):
@@ -44,7 +50,7 @@ def test_paper_convention_is_the_population_estimate(rng):
     m, batches = 8, [rng.standard_normal((8, 3)) * 2 + 1 for _ in range(25)]
     stats = init_running_stats(3)
     for xb in batches:
-        stats = update_running_stats_convention(stats, xb.mean(0), xb.var(0), m, "paper")
+        stats = update_running_stats_convention(stats, xb.mean(0), xb.var(0), m, "paper", update=update_running_stats)
     assert stats.count == 25
     np.testing.assert_allclose(stats.mean, np.mean([xb.mean(0) for xb in batches], axis=0), rtol=1e-12)
     np.testing.assert_allclose(stats.var, m / (m - 1) * np.mean([xb.var(0) for xb in batches], axis=0), rtol=1e-12)
@@ -54,7 +60,8 @@ def test_running_mean_converges_to_population(rng):
     stats = init_running_stats(2)
     for _ in range(2000):
         xb = rng.standard_normal((64, 2)) * [1.0, 3.0] + [5.0, -2.0]
-        stats = update_running_stats_convention(stats, xb.mean(0), xb.var(0), 64, "pytorch")
+        stats = update_running_stats_convention(stats, xb.mean(0), xb.var(0), 64, "pytorch",
+                                                update=update_running_stats)
     np.testing.assert_allclose(stats.mean, [5, -2], atol=0.15)
     np.testing.assert_allclose(stats.var, [1, 9], rtol=0.1)
 
@@ -103,7 +110,8 @@ def test_unknown_convention():
     with pytest.raises(ValueError, match="unknown convention 'tensorflow'; choose one of"):
         get_convention("tensorflow")
     with pytest.raises(ValueError, match="unknown convention"):
-        update_running_stats_convention(init_running_stats(1), np.zeros(1), np.ones(1), 4, "Keras ")
+        update_running_stats_convention(init_running_stats(1), np.zeros(1), np.ones(1), 4, "Keras ",
+                                        update=update_running_stats)
 
 
 @pytest.mark.parametrize("momentum", [-0.1, 1.5, "0.9", None])
@@ -118,4 +126,5 @@ def test_update_bad_shapes():
     with pytest.raises(ValueError, match="batch_var contains NaN"):
         update_running_stats(np.zeros(2), np.ones(2), np.zeros(2), np.array([1, np.nan]))
     with pytest.raises(ValueError, match="unbiased variance needs a batch of at least 2"):
-        update_running_stats_convention(init_running_stats(1), np.zeros(1), np.ones(1), 1, "pytorch")
+        update_running_stats_convention(init_running_stats(1), np.zeros(1), np.ones(1), 1, "pytorch",
+                                        update=update_running_stats)

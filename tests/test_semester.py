@@ -28,10 +28,7 @@ from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "examples"))
-
-from cells import BUGGY, CORRECT, MALICIOUS  # noqa: E402
+from examples.cells import BUGGY, CORRECT, MALICIOUS
 
 ROOT = Path(__file__).resolve().parents[1]
 A = "02_bn_equations"

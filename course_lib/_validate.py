@@ -1,4 +1,6 @@
-"""Argument checks shared by the layer functions.
+"""Validation of the arguments the library's layer functions are called with.
+
+(The students' visible checks are another matter: they are in ``checks``.)
 
 Every bad input gets a ``ValueError`` that names the argument and says what
 was expected, so that a student reading the message knows what to fix.
@@ -8,6 +10,8 @@ instead of scanning ``x`` a second time.
 """
 
 import numpy as np
+
+from .bncache import BNCache
 
 __all__ = [
     "as_float_array",
@@ -19,6 +23,8 @@ __all__ = [
     "check_affine",
     "check_eps",
     "check_momentum",
+    "check_bn_forward",
+    "check_bn_backward",
 ]
 
 
@@ -100,3 +106,29 @@ def check_momentum(momentum):
         0.0 <= momentum <= 1.0
     ):
         raise ValueError(f"momentum must be a number in [0, 1], got {momentum!r}")
+
+
+def check_bn_forward(x, gamma, beta, eps):
+    """Return (x, gamma, beta, eps) checked for a training-mode batch norm.
+
+    x: (N, D) floating, N >= 2; gamma, beta: (D,) in x's dtype; eps: a positive float.
+    """
+    x = check_2d(x)
+    N, D = x.shape
+    if N < 2:
+        raise ValueError(
+            "batch normalization in training mode needs a batch of at least 2 samples: "
+            "a batch of one has variance zero, so every output would be beta. "
+            "Use inference mode (running statistics) for single samples."
+        )
+    return x, check_vector(gamma, D, "gamma", x.dtype), check_vector(beta, D, "beta", x.dtype), check_eps(eps)
+
+
+def check_bn_backward(dout, cache):
+    """Return (dout, cache) checked for a batch-norm backward: dout (N, D) in the dtype of the cached x_hat."""
+    if not isinstance(cache, tuple) or len(cache) != len(BNCache._fields):
+        raise ValueError(f"cache must be a BNCache with fields {BNCache._fields}")
+    cache = BNCache(*cache)
+    dout = check_2d(dout, "dout")
+    check_same_shape(dout, cache.x_hat, "dout", "the cached x_hat")
+    return dout.astype(cache.x_hat.dtype, copy=False), cache

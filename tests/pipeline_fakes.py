@@ -1,4 +1,4 @@
-"""A stand-in for the run stage, for the pipeline's tests: made-up outcomes, no sandbox, no suites.
+"""A stand-in for the run stage, for the grader's unit tests: made-up outcomes, no sandbox, no suites.
 
 Every graded cell gets one test worth 2 points, passed when the cell exists
 and no longer raises NotImplementedError. Students named to misbehave make

@@ -1,7 +1,6 @@
 """The sandbox boundary: what student code can and cannot do, and what crosses back."""
 
 import os
-import signal
 import time
 from pathlib import Path
 

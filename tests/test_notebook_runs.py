@@ -1,6 +1,5 @@
 """Running the notebooks in fresh kernels, as an instructor and as a student."""
 
-import json
 from contextlib import contextmanager
 import os
 import shutil

@@ -130,10 +130,11 @@ def bn_neuron(z, gamma, beta, eps=1e-5):
 
     Returns y : (N,), ``gamma * (z - mu) / sqrt(var + eps) + beta``.
     """
-    z = np.asarray(z, dtype=float)
+    z = np.asarray(z)
+    z = z if z.dtype.kind == "f" else z.astype(float)   # float32 stays float32
     if z.ndim != 1 or z.shape[0] < 2:
         raise ValueError(f"z must be 1-D with at least 2 values, one per sample; got shape {z.shape}")
-    out, _ = batchnorm_forward(z[:, None], np.array([gamma], float), np.array([beta], float), eps)
+    out, _ = batchnorm_forward(z[:, None], np.array([gamma], z.dtype), np.array([beta], z.dtype), eps)
     return out[:, 0]
 
 

@@ -70,7 +70,8 @@ NEURON = '''import numpy as np
 
 
 def bn_neuron(z, gamma, beta, eps=1e-5):
-    z = np.asarray(z, dtype=float)
+    z = np.asarray(z)
+    z = z if z.dtype.kind == "f" else z.astype(float)
     mu = z.mean()
     var = {var}
     z_hat = (z - mu) / {denom}

@@ -7,11 +7,7 @@ from ..bncache import BNCache
 from ._data import arrays, data, hint, hints_of
 from ._report import Case, run_check
 
-__all__ = ["check_batchnorm_forward", "check_bn_param_count", "check_dense_forward", "check_bn_neuron",
-           "FLOAT64_HINT"]
-
-# Notebook 03 works in float64 whatever it is given: ints, lists and float32 alike.
-FLOAT64_HINT = "compute in float64, whatever the input: start from np.asarray(..., dtype=float)"
+__all__ = ["check_batchnorm_forward", "check_bn_param_count", "check_dense_forward", "check_bn_neuron"]
 
 CACHE_FIELDS = {
     "x": "the input x, (N, D)",
@@ -143,9 +139,8 @@ def check_dense_forward(dense_forward, verbose=True):
                      bugs=hints_of("dense_forward", d["bugs"]),
                      hint="Z[i, j] = sum over d of X[i, d] * W[d, j], plus b[j]")
 
-    def float64_dense(fn):
-        expect_dtype(fn(*(v.astype(np.float32) for v in (X, W, b))), np.float64, "Z for float32 X, W and b",
-                     FLOAT64_HINT, why="as the contract says")
+    def float32_dense(fn):
+        expect_dtype(fn(*(v.astype(np.float32) for v in (X, W, b))), np.float32, "Z for float32 X, W and b")
 
     def one_sample(fn):
         expect_close(fn(X[:1].copy(), W.copy(), b.copy()), d["Z"][:1], "Z for a batch of one sample")
@@ -161,7 +156,7 @@ def check_dense_forward(dense_forward, verbose=True):
         Case("returns Z of shape (N, D_out)", shape, hint("dense_forward", "transposed")),
         Case("matches the expected output", matches),
         Case("works on a batch of one sample", one_sample),
-        Case("computes in float64, whatever the input's dtype", float64_dense),
+        Case("float32 in, float32 out", float32_dense),
         Case("leaves X, W and b unchanged", no_mutation),
     ], verbose)
 
@@ -186,9 +181,8 @@ def check_bn_neuron(bn_neuron, verbose=True):
         expect_close(fn(z.copy(), gamma, beta), d["y_default_eps"], "y without an eps argument",
                      "give eps the default the contract states: eps=1e-5")
 
-    def float64_neuron(fn):
-        expect_dtype(fn(z.astype(np.float32), gamma, beta, eps), np.float64, "y for a float32 z", FLOAT64_HINT,
-                     why="as the contract says")
+    def float32_neuron(fn):
+        expect_dtype(fn(z.astype(np.float32), gamma, beta, eps), np.float32, "y for a float32 z")
 
     def matches(fn):
         expect_close(fn(z.copy(), gamma, beta, eps), d["y"], "y", bugs=hints_of("bn_neuron", d["bugs"]),
@@ -204,6 +198,6 @@ def check_bn_neuron(bn_neuron, verbose=True):
         Case("with gamma = 1, beta = 0: y has mean 0 and variance 1", normalizes),
         Case("matches the expected output (gamma and beta applied)", matches),
         Case("uses eps = 1e-5 when none is given", default_eps),
-        Case("computes in float64, whatever the input's dtype", float64_neuron),
+        Case("float32 in, float32 out", float32_neuron),
         Case("leaves z unchanged", no_mutation),
     ], verbose)

@@ -57,7 +57,9 @@ def _standardize(rng):
     X_std, mean, std = standardize(X)
     Xc_std, _, c_std = standardize(X_const)
     b_std, _, b_sd = mistakes.run("standardize", "ddof1", X.copy())
+    X_int = rng.integers(0, 20, size=(5, 3))
     return {"X": X, "mean": mean, "std": std, "X_std": X_std, "X_const": X_const, "X_const_std": Xc_std,
+            "X_int": X_int, "X_int_std": standardize(X_int)[0],
             "X_const_sd": c_std, "bugs": {"ddof1": {"X_std": b_std, "std": b_sd}}}
 
 

@@ -6,7 +6,7 @@ a backward is checked on its own even when the forward is still wrong.
 
 import numpy as np
 
-from ..compare import Mismatch, expect_close, expect_shape, expect_unchanged, fmt, unpack
+from ..compare import Mismatch, expect_close, expect_dtype, expect_shape, expect_unchanged, fmt, unpack
 from ..bncache import BNCache
 from ._data import arrays, data, hints_of
 from ._report import Case, run_check
@@ -66,6 +66,13 @@ def _check_backward(name, backward, verbose):
     def two_samples(fn):
         dx_ok(fn, cases_data["pair"], "dx for a batch of 2")
 
+    def float32(fn):
+        cache = _cache(main["cache"])
+        cache = cache._replace(**{f: getattr(cache, f).astype(np.float32) for f in BNCache._fields if f != "eps"})
+        got = unpack(fn(main["dout"].astype(np.float32), cache), ("dx", "dgamma", "dbeta"), name)
+        for what, value in zip(("dx", "dgamma", "dbeta"), got):
+            expect_dtype(value, np.float32, f"{what} for a float32 dout and cache")
+
     def cache_eps(fn):
         dx_ok(fn, cases_data["eps"], "dx for a cache with eps = 0.5 and a constant column")
 
@@ -85,6 +92,7 @@ def _check_backward(name, backward, verbose):
         Case("dx sums to 0 per column and is orthogonal to x_hat", properties),
         Case("works for a batch of 2", two_samples),
         Case("uses what the cache holds, its eps included", cache_eps),
+        Case("float32 in, float32 out", float32),
         Case("leaves dout and the cache unchanged", no_mutation),
     ], verbose)
 

@@ -34,6 +34,11 @@ def check_batchnorm_forward(batchnorm_forward, verbose=True):
         out, _ = call(fn)
         expect_shape(out, (N, D), "out")
 
+    def default_eps(fn):
+        out, _ = unpack(fn(x.copy(), gamma.copy(), beta.copy()), ("out", "cache"), "batchnorm_forward")
+        expect_close(out, d["out"], "out without an eps argument",
+                     "give eps the default the contract states: eps=1e-5")
+
     def far_from_zero(fn):
         out, _ = call(fn, x=d["x_far"])
         expect_close(out, d["out_far"], "out for columns like 1e4 + 0.01 * noise",
@@ -106,6 +111,7 @@ def check_batchnorm_forward(batchnorm_forward, verbose=True):
         Case("the cache is a BNCache holding x, x_hat, mu, var, inv_std, gamma, eps", cache),
         Case("a constant column gives beta, not NaN", constant_feature),
         Case("uses the eps it is given", uses_eps),
+        Case("uses eps = 1e-5 when none is given", default_eps),
         Case("is accurate for columns far from zero (1e4 + small noise)", far_from_zero),
         Case("float32 in, float32 out", float32),
         Case("leaves x, gamma and beta unchanged", no_mutation),
@@ -141,6 +147,8 @@ def check_dense_forward(dense_forward, verbose=True):
 
     def float32_dense(fn):
         expect_dtype(fn(*(v.astype(np.float32) for v in (X, W, b))), np.float32, "Z for float32 X, W and b")
+        Xi, Wi, bi = (np.round(v * 3).astype(np.int64) for v in (X, W, b))
+        expect_close(fn(Xi, Wi, bi), Xi @ Wi + bi, "Z for integer X, W and b")
 
     def one_sample(fn):
         expect_close(fn(X[:1].copy(), W.copy(), b.copy()), d["Z"][:1], "Z for a batch of one sample")
@@ -156,7 +164,7 @@ def check_dense_forward(dense_forward, verbose=True):
         Case("returns Z of shape (N, D_out)", shape, hint("dense_forward", "transposed")),
         Case("matches the expected output", matches),
         Case("works on a batch of one sample", one_sample),
-        Case("float32 in, float32 out", float32_dense),
+        Case("float32 in, float32 out; integers work too", float32_dense),
         Case("leaves X, W and b unchanged", no_mutation),
     ], verbose)
 
@@ -183,6 +191,10 @@ def check_bn_neuron(bn_neuron, verbose=True):
 
     def float32_neuron(fn):
         expect_dtype(fn(z.astype(np.float32), gamma, beta, eps), np.float32, "y for a float32 z")
+        zi = np.array([3, 1, 4, 1, 5, 9])
+        y = expect_dtype(fn(zi, 1.0, 0.0, eps), np.float64, "y for an integer z",
+                         "integers give float results: make z float when it is not", why="for integer inputs")
+        expect_close(y, (zi - zi.mean()) / np.sqrt(zi.var() + eps), "y for an integer z")
 
     def matches(fn):
         expect_close(fn(z.copy(), gamma, beta, eps), d["y"], "y", bugs=hints_of("bn_neuron", d["bugs"]),
@@ -198,6 +210,6 @@ def check_bn_neuron(bn_neuron, verbose=True):
         Case("with gamma = 1, beta = 0: y has mean 0 and variance 1", normalizes),
         Case("matches the expected output (gamma and beta applied)", matches),
         Case("uses eps = 1e-5 when none is given", default_eps),
-        Case("float32 in, float32 out", float32_neuron),
+        Case("float32 in, float32 out; integers give floats", float32_neuron),
         Case("leaves z unchanged", no_mutation),
     ], verbose)

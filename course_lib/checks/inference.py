@@ -41,6 +41,12 @@ def check_update_running_stats(update_running_stats, verbose=True):
         mean, var = call(fn, 1.0)
         expect_close(mean, rm, "new_mean with momentum 1", hint="momentum 1 keeps the old running value")
 
+    def float32(fn):
+        got = unpack(fn(*(a.astype(np.float32) for a in (rm, rv, bm, bv))), ("new_mean", "new_var"),
+                     "update_running_stats")
+        for what, value in zip(("new_mean", "new_var"), got):
+            expect_dtype(value, np.float32, f"{what} for float32 statistics")
+
     def no_mutation(fn):
         args = [a.copy() for a in (rm, rv, bm, bv)]
         fn(*args)
@@ -52,6 +58,7 @@ def check_update_running_stats(update_running_stats, verbose=True):
         Case("the notes' rule with the default momentum 0.9", default),
         Case("uses the momentum it is given", given),
         Case("momentum 0 gives the batch statistics, momentum 1 keeps the running ones", extremes),
+        Case("float32 in, float32 out", float32),
         Case("returns new arrays and leaves its inputs unchanged", no_mutation),
     ], verbose)
 

@@ -48,6 +48,11 @@ def check_standardize(standardize, verbose=True):
                            f"not {fmt(X_std[:, constant].ravel())}",
                            hint("standardize", "std_positive"))
 
+    def integers(fn):
+        X_std, _, _ = _call(fn, d["X_int"].astype(np.int64))
+        expect_close(X_std, d["X_int_std"], "X_std for an integer X",
+                     "an integer X gives float results: make X float when it is not")
+
     def array_like(fn):
         X_std, _, _ = unpack(fn(X.tolist()), ("X_std", "mean", "std"), "standardize")
         expect_close(X_std, d["X_std"], "X_std for X given as a list of rows",
@@ -64,5 +69,6 @@ def check_standardize(standardize, verbose=True):
         Case("X_std = (X - mean) / std: every column has mean 0 and std 1", standardized),
         Case("a constant column becomes zeros, not NaN", constant_column),
         Case("accepts a list of rows (array_like)", array_like),
+        Case("an integer X gives float results", integers),
         Case("leaves X unchanged", no_mutation),
     ], verbose)

@@ -37,15 +37,18 @@ def neuron(rng, N):
 
 @pytest.mark.points(0.75)
 def test_bn_neuron_is_right_for_several_batch_sizes(student, rng, partial):
-    """y is right for batches of 2, 3, 64 and 4096 samples, and float32 in gives float32 out"""
+    """y is right for batches of 2, 3, 64 and 4096 samples, for float32 (float32 out) and for integers"""
     cases = []
     for N in (2, 3, 64, 4096):
         z, gamma, beta = neuron(rng, N), float(rng.uniform(0.5, 2.0)), float(rng.uniform(-1.0, 1.0))
         cases.append((f"N = {N}", lambda z=z, g=gamma, b=beta: check(student, z, g, b, 1e-5, "y", named=())))
-    z32 = neuron(rng, 64).astype(np.float32)
-    cases.append(("N = 64 in float32", lambda: (check(student, z32, 1.5, 0.5, 1e-5, "y", named=(), rtol=2e-4, atol=2e-4),
-                                              expect_dtype(student.call("bn_neuron", z32, 1.5, 0.5, 1e-5), np.float32,
-                                                           "y for a float32 z"))))
+    z32, zi = neuron(rng, 64).astype(np.float32), rng.integers(0, 10, 12)
+
+    def other_dtypes():
+        check(student, z32, 1.5, 0.5, 1e-5, "y for a float32 z", named=(), rtol=2e-4, atol=2e-4)
+        expect_dtype(student.call("bn_neuron", z32, 1.5, 0.5, 1e-5), np.float32, "y for a float32 z")
+        check(student, zi, 1.5, 0.5, 1e-5, "y for an integer z", named=())
+    cases.append(("a float32 z (float32 out) and an integer z", other_dtypes))
     score_cases(partial, cases)
 
 

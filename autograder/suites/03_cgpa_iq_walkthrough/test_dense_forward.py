@@ -74,10 +74,12 @@ def test_dense_forward_w_is_d_in_by_d_out(student, rng):
 
 @pytest.mark.points(0.25)
 def test_dense_forward_float32_and_non_contiguous_inputs(student, rng):
-    """works on float32 (float32 in, float32 out), sliced, Fortran-ordered and transposed arrays"""
+    """works on float32 (float32 in, float32 out), integers, sliced, Fortran-ordered and transposed arrays"""
     X, W, b = inputs(rng, 32, 6, 5, np.float32)
     check(student, X, W, b, "Z for float32 inputs", rtol=1e-4, atol=1e-3)
     expect_dtype(student.call("dense_forward", X, W, b), np.float32, "Z for float32 inputs")
+    Xi, Wi, bi = rng.integers(-5, 6, (7, 3)), rng.integers(-5, 6, (3, 2)), rng.integers(-5, 6, 2)
+    expect_close(student.call("dense_forward", Xi, Wi, bi), reference(Xi, Wi, bi), "Z for integer inputs")
     X, W, b = inputs(rng, 12, 5, 4)
     for label, view in layouts(X):
         check(student, view, W, b, f"Z for X given as {label}")

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from autograder.suites import mistakes
-from course_lib.compare import Mismatch, expect_close, expect_shape, expect_unchanged, unpack
+from course_lib.compare import Mismatch, expect_close, expect_dtype, expect_shape, expect_unchanged, unpack
 from course_lib.running_stats import update_running_stats as reference
 
 RULE_HINT = "new = momentum * running + (1 - momentum) * batch, for the mean and for the variance"
@@ -101,7 +101,10 @@ def test_update_running_stats_shapes_dtypes_and_layouts(student, rng):
         expect_shape(new_mean, (D,), f"new_mean for D = {D}", "one running mean per feature")
         expect_shape(new_var, (D,), f"new_var for D = {D}", "one running variance per feature")
         check(student, args, 0.9, f"for D = {D}")
-    check(student, stats(rng, 8, np.float32), 0.9, "for float32 statistics", rtol=1e-5, atol=1e-5)
+    args32 = stats(rng, 8, np.float32)
+    check(student, args32, 0.9, "for float32 statistics", rtol=1e-5, atol=1e-5)
+    for what, got in zip(("new_mean", "new_var"), call(student, args32, 0.9)):
+        expect_dtype(got, np.float32, f"{what} for float32 statistics")
     wide = [np.repeat(a, 2) for a in stats(rng, 5)]
     check(student, tuple(w[::2] for w in wide), 0.9, "for statistics given as every other entry of an array")
 

@@ -79,7 +79,7 @@ def test_dense_forward_float32_and_non_contiguous_inputs(student, rng):
     check(student, X, W, b, "Z for float32 inputs", rtol=1e-4, atol=1e-3)
     expect_dtype(student.call("dense_forward", X, W, b), np.float32, "Z for float32 inputs")
     Xi, Wi, bi = rng.integers(-5, 6, (7, 3)), rng.integers(-5, 6, (3, 2)), rng.integers(-5, 6, 2)
-    expect_close(student.call("dense_forward", Xi, Wi, bi), reference(Xi, Wi, bi), "Z for integer inputs")
+    check(student, Xi, Wi, bi, "Z for integer inputs")
     X, W, b = inputs(rng, 12, 5, 4)
     for label, view in layouts(X):
         check(student, view, W, b, f"Z for X given as {label}")

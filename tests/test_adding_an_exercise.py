@@ -34,42 +34,40 @@ def center(X):
     X = np.asarray(X, dtype=float)
     return X - X.mean(axis=0)
 '''
-MISTAKE = '''
-
-CATALOGUE["center", "row_means"] = Mistake(
-    "center", "row_means", "subtract the mean of each column (axis=0), not of each row",
-    "import numpy as np\\n\\ndef center(X):\\n    X = np.asarray(X, dtype=float)\\n"
-    "    return X - X.mean(axis=1, keepdims=True)\\n",
-    test="test_center_subtracts_the_column_means")
+MISTAKE = '''    Mistake("center", "row_means", "subtract the mean of each column (axis=0), not of each row",
+            "import numpy as np\\n\\n\\ndef center(X):\\n    X = np.asarray(X, dtype=float)\\n"
+            "    return X - X.mean(axis=1, keepdims=True)\\n",
+            "test_center_subtracts_the_column_means"),
 '''
 CHECK = '''"""Visible check of the toy exercise center."""
 
 import numpy as np
 
 from ..compare import expect_close, expect_shape
+from ._data import hint
 from ._report import Case, run_check
-from .hints import mistakes_of
 
 __all__ = ["check_center"]
 
+X = np.array([[1.0, 2.0, 9.0], [3.0, 6.0, 1.0]])
+X_CENTERED = np.array([[-1.0, -2.0, 4.0], [1.0, 2.0, -4.0]])
+ROW_MEANS = np.array([[-3.0, -2.0, 5.0], [-0.3333333333333335, 2.6666666666666665, -2.3333333333333335]])
+
 
 def check_center(center, verbose=True):
-    X = np.array([[1.0, 2.0, 9.0], [3.0, 6.0, 1.0]])
-    want = X - X.mean(axis=0)
-    bugs = [(hint, X - X.mean(axis=1, keepdims=True)) for hint in mistakes_of("center").values()]
+    """Check ``center(X) -> X_centered``; print a report, raise CheckFailed if wrong."""
 
     def shape(fn):
         expect_shape(fn(X.copy()), X.shape, "X_centered")
 
     def values(fn):
-        expect_close(fn(X.copy()), want, "X_centered", bugs=bugs)
+        expect_close(fn(X.copy()), X_CENTERED, "X_centered", bugs=[(hint("center", "row_means"), ROW_MEANS)])
 
     return run_check("center", center, [Case("has the shape of X", shape),
                                          Case("subtracts the column means", values)], verbose)
 '''
 SUITE = '''"""Hidden tests of the toy exercise center(X) -> X_centered, 1 point."""
 
-import numpy as np
 import pytest
 
 from autograder.suites import mistakes
@@ -88,7 +86,8 @@ def test_center_keeps_the_shape(student, rng):
 def test_center_subtracts_the_column_means(student, rng):
     """X_centered is X minus the mean of each column"""
     X = rng.standard_normal((7, 3)) + 5.0
-    expect_close(student.call("center", X), reference(X), "X_centered", bugs=mistakes.outputs("center", X))
+    known = mistakes.outputs("center", ("row_means",), X)
+    expect_close(student.call("center", X), reference(X), "X_centered", bugs=mistakes.pick(known))
 '''
 RIGHT = "import numpy as np\n\ndef center(X):\n    X = np.asarray(X, dtype=float)\n    return X - X.mean(axis=0)\n"
 
@@ -107,14 +106,21 @@ def project(tmp_path_factory):
     """A copy of the project with the toy exercise added, as docs/adding-an-exercise.md says."""
     root = tmp_path_factory.mktemp("project")
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
-    for folder in ("course_lib", "autograder", "solutions"):
+    for folder in ("course_lib", "autograder", "solutions", "tests"):
         shutil.copytree(REPO / folder, root / folder, ignore=ignore)
     lib = root / "course_lib"
-    _add(lib / "exercises.py", ROW, after='"standardize(X) -> (X_std, mean, std)", "normalize:standardize", 4.0),\n')
+    # 1. the table row
+    _add(lib / "exercises.py", ROW, after='("ddof1", "std_positive")),\n')
+    # 2. the reference
     (lib / "centering.py").write_text(REFERENCE, encoding="utf-8")
-    _add(lib / "mistakes.py", MISTAKE)
+    # 3. the mistake entry, then the check data rebuilt from the catalogue (its hints)
+    _add(lib / "mistakes.py", MISTAKE, after="MISTAKES = (\n")
+    done = in_copy(root, "tests/build_check_data.py")
+    assert done.returncode == 0, done.stderr
+    # 4. the visible check
     (lib / "checks" / "centering.py").write_text(CHECK, encoding="utf-8")
     _add(lib / "checks" / "__init__.py", "from .centering import check_center  # noqa: E402,F401\n")
+    # 5. the hidden suite
     (root / "autograder" / "suites" / A01 / "test_center.py").write_text(SUITE, encoding="utf-8")
     return root
 

@@ -23,7 +23,7 @@ import re
 import symtable
 from typing import NamedTuple
 
-__all__ = ["Cell", "Program", "code_cells", "grade_id_of", "cell_source", "program", "error_text", "without_magics"]
+__all__ = ["Cell", "Program", "code_cells", "grade_id_of", "cell_source", "exercise_cell", "program", "error_text", "without_magics"]
 
 _BUILTINS = frozenset(dir(builtins)) | {"__name__", "__file__", "__builtins__", "__doc__"}
 _CONSTANT_NODES = (ast.Constant, ast.Tuple, ast.List, ast.Set, ast.Dict, ast.UnaryOp, ast.BinOp, ast.Name,
@@ -145,6 +145,12 @@ def _statements(cell):
             for name in names:
                 by_code[name] = f"{cell.label} sets it by running `{shown}`"
     return definitions, by_code
+
+
+def exercise_cell(cells, grade_id):
+    """The Cell with nbgrader ``grade_id`` (the last, as the kernel keeps the last definition), or None."""
+    found = [c for c in cells if c.grade_id == grade_id]
+    return found[-1] if found else None
 
 
 def program(cells, own):

@@ -34,7 +34,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from . import checks
-from .cells import code_cells, program
+from .cells import code_cells, exercise_cell, program
 from .checks._report import NOT_IMPLEMENTED, PASS
 from .exercises import ASSIGNMENTS, EXERCISES, FUNCTION, exercises_of
 from .student import run_cells
@@ -257,8 +257,7 @@ def child_main(argv):
 
 def _program(cells, grade_id):
     """The parts that run for the exercise cell ``grade_id`` (its last copy), as JSON lists."""
-    own = [c for c in cells if c.grade_id == grade_id][-1]
-    return [list(part) for part in program(cells, own).parts]
+    return [list(part) for part in program(cells, exercise_cell(cells, grade_id)).parts]
 
 
 # -- the parent: a child per run, with a deadline -----------------------------------------------

@@ -18,7 +18,7 @@ import os
 from pathlib import Path
 
 from .bnfunctions import BNFunctions
-from .cells import code_cells, program
+from .cells import code_cells, exercise_cell, program
 from .exercises import ASSIGNMENTS, exercise, exercises_of
 
 __all__ = ["ExerciseNotReady", "notebook_path", "exercise_cells", "run_cells", "load_exercises",
@@ -121,8 +121,8 @@ def load_exercises(assignment, names=None, *, check=True, start=None):
     cells = code_cells(nb)
     functions = {}
     for name in names:
-        own = [c for c in cells if c.grade_id == exercise(name).grade_id]
-        fn = run_cells(program(cells, own[-1]).parts, path)[0].get(name) if own else None
+        own = exercise_cell(cells, exercise(name).grade_id)
+        fn = run_cells(program(cells, own).parts, path)[0].get(name) if own else None
         if not callable(fn):
             raise ExerciseNotReady(
                 f"{assignment} defines no function {name}: keep its exercise cell as released "

@@ -22,7 +22,7 @@ import io
 import time
 from pathlib import Path
 
-from course_lib.exercises import exercises_of
+from course_lib import exercises
 
 from ..atomic import atomic_write_text
 from ..records import Graded
@@ -96,7 +96,7 @@ def _html(graded, limits: Caps):
     for i, (exercise, tests) in enumerate(groups, 1):
         parts.append(f'<section id="exercise-{i}"><h2>{_e(exercise)} {_points(tests)}</h2>')
         if graded.notebook_read:
-            parts += _code(exercise, graded.cells, graded.submission.assignment, budget)
+            parts += _code(exercise, graded.cells, budget)
         parts.append(_tests(exercise, tests, shown_outputs=extra["error"] is None))
         parts.append("</section>")
     if graded.notebook_read:
@@ -202,22 +202,17 @@ class _Budget:
                        f'{self.limits.cell:,} characters of a cell and {self.limits.code:,} in all).</p>')
 
 
-def _code(name, cells, assignment, budget):
-    """The student's cell for exercise ``name`` (found by its grade_id in the table)."""
+def _code(name, cells, budget):
+    """The student's cell for exercise ``name``, found by its grade_id in the table."""
     try:
-        ids = [next((e.grade_id for e in exercises_of(assignment) if e.name == name), name)]
-    except ValueError:   # an assignment the table does not know
-        ids = [name]
-    parts = []
-    for grade_id in ids:
-        source = cells.get(grade_id)
-        label = "Your code" if len(ids) == 1 else f"Your code: {grade_id}"
-        if source is None:
-            parts.append(f'<p class="note">{_e(label)}: no cell {_e(grade_id)} was found in your notebook.</p>')
-        else:
-            shown, note = budget.take(source)
-            parts.append(f"<details open><summary>{_e(label)}</summary>{_highlight(shown, budget)}{note}</details>")
-    return parts
+        grade_id = exercises.exercise(name).grade_id
+    except ValueError:   # a name the table does not know
+        grade_id = name
+    source = cells.get(grade_id)
+    if source is None:
+        return [f'<p class="note">Your code: no cell {_e(grade_id)} was found in your notebook.</p>']
+    shown, note = budget.take(source)
+    return [f"<details open><summary>Your code</summary>{_highlight(shown, budget)}{note}</details>"]
 
 
 def _answers(answers, budget):

@@ -10,6 +10,7 @@ import pytest
 from nbclient import NotebookClient
 
 from course_lib.exercises import ASSIGNMENTS
+import quotes
 from independent import CELLS, fill_notebook
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -18,10 +19,14 @@ TIMEOUT = 600   # per cell; the whole course runs in well under this (bench/note
 
 def execute(path, allow_errors=False):
     """Run a notebook top to bottom in a fresh kernel, in its own folder; returns the executed notebook."""
-    nb = nbformat.read(path, as_version=4)
     with inline_figures():
-        NotebookClient(nb, timeout=TIMEOUT, kernel_name="python3", allow_errors=allow_errors,
-                       resources={"metadata": {"path": str(Path(path).parent)}}).execute()
+        return execute_nb(nbformat.read(path, as_version=4), Path(path).parent, allow_errors)
+
+
+def execute_nb(nb, folder, allow_errors=False):
+    """Run the notebook nb in a fresh kernel with folder as its working directory; returns nb, executed."""
+    NotebookClient(nb, timeout=TIMEOUT, kernel_name="python3", allow_errors=allow_errors,
+                   resources={"metadata": {"path": str(folder)}}).execute()
     return nb
 
 
@@ -45,14 +50,64 @@ def text_of(cell):
     return "".join(o.get("text", "") for o in cell.get("outputs", []) if o.output_type == "stream")
 
 
-@pytest.mark.parametrize("assignment", ASSIGNMENTS)
-def test_solution_notebook_runs_top_to_bottom_quietly(assignment):
-    nb = execute(ROOT / "solutions" / assignment / f"{assignment}.ipynb")
+@pytest.fixture(scope="module", params=ASSIGNMENTS)
+def solution_run(request):
+    """(source notebook, executed copy) of a solution notebook, run once for all the tests below.
+
+    The kernel inherits MPLBACKEND=Agg from the test run, a backend that shows nothing by itself, so
+    the figures the tests find are the ones the notebook shows under any backend. The copy carries
+    the cells that compute the values its prose quotes (tests/quotes.py).
+    """
+    path = ROOT / "solutions" / request.param / f"{request.param}.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    assert os.environ.get("MPLBACKEND") == "Agg"
+    return nb, execute_nb(quotes.instrument(nb), path.parent)
+
+
+def test_solution_notebook_runs_top_to_bottom_quietly(solution_run):
+    _, nb = solution_run
     stderr = [(i, o.text[:200]) for i, c in enumerate(nb.cells) if c.cell_type == "code"
               for o in c.outputs if o.output_type == "stream" and o.name == "stderr"]
     assert not stderr, f"output on stderr (nbgrader zeroes such cells; students read it as an error): {stderr}"
     passed = [text_of(c) for c in nb.cells if _grade_id(c).startswith("check_")]
     assert passed and all("Well done!" in t for t in passed)
+
+
+def test_every_number_the_prose_quotes_is_what_the_notebook_computes(solution_run):
+    source, executed = solution_run
+    problems = quotes.compare(source, executed)
+    assert not problems, "\n".join(f"cell {i}: {message}" for i, message in problems)
+
+
+FIGURE_CALLS = ("plt.subplots(", "plt.figure(", "plot_")
+
+
+def test_every_figure_shows_whatever_the_backend(solution_run):
+    _, nb = solution_run
+    drawing = [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and _draws(c.source)]
+    blank = [i for i in drawing if not any("image/png" in o.get("data", {}) for o in nb.cells[i].outputs)]
+    assert drawing, "this notebook draws no figure"
+    assert not blank, f"cells {blank} draw a figure that does not show (is %matplotlib inline missing?)"
+
+
+def _draws(source):
+    """Whether a cell calls a plotting function outside the functions it defines."""
+    top, in_def = [], False
+    for line in source.splitlines():
+        if line.startswith(("def ", "class ")):
+            in_def = True
+        elif line and not line[0].isspace():
+            in_def = False
+        if not in_def:
+            top.append(line)
+    return any(call in line for line in top for call in FIGURE_CALLS)
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_every_number_in_the_prose_is_quoted_or_given(assignment):
+    nb = nbformat.read(ROOT / "solutions" / assignment / f"{assignment}.ipynb", as_version=4)
+    problems = quotes.lint(nb)
+    assert not problems, "\n".join(f"cell {i}: {message}" for i, message in problems)
 
 
 def _grade_id(cell):

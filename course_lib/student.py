@@ -11,8 +11,21 @@ that loads the solutions; in a student's copy, their work.
 With ``check=True`` each function first passes its visible check, quietly,
 so that a broken function is reported by name ("fix it there first")
 instead of failing deep inside a training loop.
+
+A notebook's cells that need an earlier notebook's function start with the
+``%%needs`` cell magic (``%load_ext course_lib.student`` registers it)::
+
+    %%needs 02_bn_equations: batchnorm_forward
+    y, cache = batchnorm_forward(x, gamma, beta)
+
+When the function is ready the cell runs with it defined; when it is not,
+the cell says which function to fix and in which notebook, and is skipped
+without an error, so "Run All" goes on to the notebook's own exercises and
+checks. ``%%needs bn`` asks for the whole of ``student_bn_functions()``, as
+``bn``.
 """
 
+import ast
 import json
 import os
 from pathlib import Path
@@ -22,7 +35,7 @@ from .cells import code_cells, exercise_cell, program
 from .exercises import ASSIGNMENTS, exercise, exercises_of
 
 __all__ = ["ExerciseNotReady", "notebook_path", "exercise_cells", "run_cells", "load_exercises",
-           "student_bn_functions"]
+           "student_bn_functions", "needs", "parse_needs", "load_ipython_extension"]
 
 
 class ExerciseNotReady(RuntimeError):
@@ -115,7 +128,11 @@ def load_exercises(assignment, names=None, *, check=True, start=None):
             raise ValueError(f"{name} is written in {exercise(name).assignment}, not in {assignment}")
     path = notebook_path(assignment, start)
     try:
-        nb = json.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        key = (str(path.resolve()), hash(text), tuple(names), check)
+        if key in _LOADED:   # the notebook is unchanged since it was loaded and checked
+            return dict(_LOADED[key])
+        nb = json.loads(text)
     except (OSError, ValueError) as err:
         raise ExerciseNotReady(f"cannot read {path}: {err}") from None
     cells = code_cells(nb)
@@ -131,7 +148,11 @@ def load_exercises(assignment, names=None, *, check=True, start=None):
         if check:
             _check(name, fn, assignment)
         functions[name] = fn
+    _LOADED[key] = dict(functions)
     return functions
+
+
+_LOADED = {}   # (path, text's hash, names, check) -> functions: a saved notebook is checked once
 
 
 def student_bn_functions(*, check=True, start=None):
@@ -150,3 +171,63 @@ def student_bn_functions(*, check=True, start=None):
         inference=inference["batchnorm_inference"],
         update=inference["update_running_stats"],
     )
+
+
+# ----------------------------------------------------------------------------- %%needs
+
+NEEDS_USAGE = ("%%needs takes the notebook and the functions the cell uses, e.g. "
+               "'%%needs 02_bn_equations: batchnorm_forward', or '%%needs bn' for all of your batch norm")
+
+
+def parse_needs(line):
+    """'02_bn_equations: f, g' -> ("02_bn_equations", ["f", "g"]); 'bn' -> ("bn", ["bn"])."""
+    line = line.strip()
+    if line == "bn":
+        return "bn", ["bn"]
+    assignment, sep, names = line.partition(":")
+    names = [n.strip() for n in names.replace(",", " ").split()]
+    if not sep or not names or not assignment.strip():
+        raise ValueError(NEEDS_USAGE)
+    assignment = assignment.strip()
+    if assignment not in ASSIGNMENTS:
+        raise ValueError(f"%%needs: unknown notebook {assignment!r}; the notebooks are {list(ASSIGNMENTS)}")
+    for name in names:
+        if name not in {e.name for e in exercises_of(assignment)}:
+            raise ValueError(f"%%needs: {assignment} has no exercise {name!r}; "
+                             f"its exercises are {[e.name for e in exercises_of(assignment)]}")
+    return assignment, names
+
+
+def needs(line, cell, namespace, start=None):
+    """Run cell in namespace with the functions line asks for; None if they are ready, else the message.
+
+    The cell's last expression, if any, is returned as the second item, as a cell's value is.
+    """
+    assignment, names = parse_needs(line)
+    try:
+        if assignment == "bn":
+            functions = {"bn": student_bn_functions(start=start)}
+        else:
+            functions = load_exercises(assignment, names, start=start)
+    except ExerciseNotReady as not_ready:
+        return (f"Skipped: this cell needs {', '.join(names)} from {assignment}. {not_ready}\n"
+                "The cells that do not need it still run."), None
+    namespace.update(functions)
+    tree = ast.parse(cell)
+    shown = tree.body and isinstance(tree.body[-1], ast.Expr) and not cell.rstrip().endswith(";")
+    last = tree.body.pop() if shown else None
+    exec(compile(tree, "<cell>", "exec"), namespace)
+    value = eval(compile(ast.Expression(last.value), "<cell>", "eval"), namespace) if last else None
+    return None, value
+
+
+def load_ipython_extension(ipython):
+    """Registers the %%needs cell magic: ``%load_ext course_lib.student``."""
+
+    def needs_magic(line, cell):
+        skipped, value = needs(line, cell, ipython.user_ns)
+        if skipped:
+            print(skipped)
+        return value
+
+    ipython.register_magic_function(needs_magic, "cell", "needs")

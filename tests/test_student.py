@@ -150,3 +150,77 @@ def test_student_bn_functions_stop_at_an_unfinished_notebook(tmp_path):
     shutil.copy(ROOT / "notebooks" / "04_backprop" / "04_backprop.ipynb", tree / "04_backprop")
     with pytest.raises(ExerciseNotReady, match="batchnorm_backward_alt in 04_backprop"):
         student_bn_functions(start=tree / "06_experiments")
+
+
+# ----------------------------------------------------------------------------- %%needs
+
+def test_a_cell_that_needs_a_ready_function_runs_with_it(course):
+    from course_lib.student import needs
+
+    write_notebook(course, "02_bn_equations", [GOOD_FORWARD])
+    namespace = {}
+    skipped, value = needs("02_bn_equations: batchnorm_forward",
+                           "import numpy as np\nx = np.arange(6.0).reshape(3, 2)\n"
+                           "y, _ = batchnorm_forward(x, np.ones(2), np.zeros(2))\ny.mean()",
+                           namespace, start=course / "05_inference")
+    assert skipped is None and abs(value) < 1e-12 and "y" in namespace
+
+
+def test_a_cell_that_needs_a_broken_function_is_skipped_with_what_to_fix(course):
+    from course_lib.student import needs
+
+    write_notebook(course, "02_bn_equations", [BUGGY_FORWARD])
+    namespace = {}
+    skipped, value = needs("02_bn_equations: batchnorm_forward", "ran = True", namespace,
+                           start=course / "05_inference")
+    assert "ran" not in namespace and value is None
+    assert "needs batchnorm_forward from 02_bn_equations" in skipped
+    assert "fix batchnorm_forward until check_batchnorm_forward passes" in skipped
+
+
+def test_a_cell_ending_in_a_semicolon_shows_no_value(course):
+    from course_lib.student import needs
+
+    write_notebook(course, "02_bn_equations", [GOOD_FORWARD])
+    assert needs("02_bn_equations: batchnorm_forward", "1 + 1;", {}, start=course / "05_inference") == (None, None)
+
+
+@pytest.mark.parametrize("line, words", [
+    ("", "takes the notebook and the functions"),
+    ("02_bn_equations", "takes the notebook and the functions"),
+    ("02_bn_equation: batchnorm_forward", "unknown notebook '02_bn_equation'"),
+    ("02_bn_equations: batchnorm_backward", "has no exercise 'batchnorm_backward'"),
+])
+def test_a_wrong_needs_line_says_what_is_wrong(line, words):
+    from course_lib.student import parse_needs
+
+    with pytest.raises(ValueError, match=words):
+        parse_needs(line)
+
+
+def test_the_needs_magic_runs_in_a_kernel_and_skips_without_an_error(course):
+    from test_notebook_runs import execute_nb
+
+    write_notebook(course, "02_bn_equations", [BUGGY_FORWARD])
+    (course / "05_inference").mkdir()
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell("%load_ext course_lib.student"),
+        nbformat.v4.new_code_cell("%%needs 02_bn_equations: batchnorm_forward\nprint('ran')"),
+        nbformat.v4.new_code_cell("print('next cell')"),
+    ])
+    executed = execute_nb(nb, course / "05_inference")
+    text = ["".join(o.get("text", "") for o in c.outputs) for c in executed.cells]
+    assert "Skipped: this cell needs batchnorm_forward" in text[1] and "ran" not in text[1]
+    assert text[2] == "next cell\n"
+
+
+def test_a_notebook_unchanged_since_it_was_checked_is_not_checked_again(course, monkeypatch):
+    import course_lib.student as student
+
+    write_notebook(course, "02_bn_equations", [GOOD_FORWARD])
+    load_exercises("02_bn_equations", ["batchnorm_forward"], start=course / "06_experiments")
+    monkeypatch.setattr(student, "_check", lambda *a: pytest.fail("checked again"))
+    load_exercises("02_bn_equations", ["batchnorm_forward"], start=course / "06_experiments")
+    write_notebook(course, "02_bn_equations", [BUGGY_FORWARD])
+    with pytest.raises(pytest.fail.Exception, match="checked again"):
+        load_exercises("02_bn_equations", ["batchnorm_forward"], start=course / "06_experiments")

@@ -10,6 +10,7 @@ import pytest
 from course_lib import batchnorm as bn
 from course_lib import checks
 from course_lib import running_stats as rs
+from course_lib import walkthrough
 from course_lib.checks import by_hand
 from course_lib.exercises import EXERCISES
 from course_lib.dense import dense_forward
@@ -24,7 +25,7 @@ REFERENCES = {
     "batchnorm_forward": bn.batchnorm_forward,
     "bn_param_count": bn.bn_param_count,
     "dense_forward": dense_forward,
-    "bn_neuron": bn.bn_neuron,
+    "hidden_layer_forward": walkthrough.hidden_layer_forward,
     "batchnorm_backward": bn.batchnorm_backward,
     "batchnorm_backward_alt": bn.batchnorm_backward_alt,
     "update_running_stats": rs.update_running_stats,

@@ -269,8 +269,8 @@ MISTAKES = (
             "which values ReLU cuts, so it changes the output",
             _layer(z="np.asarray(X, dtype=float) @ W"), _L + "bias_decides_what_relu_cuts"),
     Mistake("hidden_layer_forward", "no_eps",
-            "after ReLU a neuron can be 0 for the whole batch: its variance is 0, and only eps inside "
-            "sqrt(var + eps) keeps BN finite (it gives beta)",
+            "divide by sqrt(var + eps), with eps inside: it changes a neuron of small variance, and after ReLU a "
+            "neuron can be 0 for the whole batch, where only eps keeps BN finite (it then gives beta)",
             _layer(denom="np.sqrt(var)"), _L + "dead_neuron_after_relu_gives_beta"),
     # ---- batchnorm_backward ----
     Mistake("batchnorm_backward", "no_mean_path", NO_MEAN_PATH, _backward(dmu="0.0"),

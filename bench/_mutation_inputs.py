@@ -80,9 +80,15 @@ def _dense_forward(rng):
     return (X, W, b), {}
 
 
-def _bn_neuron(rng):
-    z = _values(rng, (rng.choice(_N),), rng.choice(_ARRAY_KINDS))
-    return (z, float(rng.uniform(0.5, 2.0)), float(rng.uniform(-1.0, 1.0))), _eps(rng)
+def _hidden_layer_forward(rng):
+    N, D_in, D_out = rng.choice(_N[1:]), rng.choice(_D), rng.choice(_D)   # BN needs a batch of 2 or more
+    X = _values(rng, (N, D_in), rng.choice(("float64", "constant", "int")))
+    W, b = rng.standard_normal((D_in, D_out)), rng.uniform(-2.0, 2.0, D_out)
+    if rng.random() < 0.3:
+        W[:, rng.integers(D_out)] = 0.0   # a neuron with the same z for every sample (dead after ReLU if b < 0)
+    args = (X, W, b, _like(rng, D_out, X, 0.5, 2.0), _like(rng, D_out, X, -1.0, 1.0),
+            str(rng.choice(["before", "after"])))
+    return args, _eps(rng)
 
 
 def _backward(rng):
@@ -128,7 +134,7 @@ _CALLS = {
     "batchnorm_forward": _batchnorm_forward,
     "bn_param_count": _bn_param_count,
     "dense_forward": _dense_forward,
-    "bn_neuron": _bn_neuron,
+    "hidden_layer_forward": _hidden_layer_forward,
     "batchnorm_backward": _backward,
     "batchnorm_backward_alt": _backward,
     "update_running_stats": _update_running_stats,

@@ -55,9 +55,10 @@ def _function(name, assignment, signature, reference, points, mistakes=()):
     return Exercise(name, FUNCTION, assignment, name, signature, reference, points, tuple(mistakes))
 
 
-def _by_hand(step, signature, mistakes=()):
-    """A value of notebook 03's walkthrough: grade_id by_hand_<step> assigns <step>_by_hand, 1 point."""
-    return Exercise(f"{step}_by_hand", VALUE, "03_cgpa_iq_walkthrough", f"by_hand_{step}", signature,
+def _by_hand(step, signature, mistakes=(), assignment="03_cgpa_iq_walkthrough"):
+    """A value of the notes' CGPA/IQ walkthrough worked by hand (notebook 03 forward, 04 backward): grade_id
+    by_hand_<step> assigns <step>_by_hand, 1 point; the hidden suite is the assignment's test_by_hand.py."""
+    return Exercise(f"{step}_by_hand", VALUE, assignment, f"by_hand_{step}", signature,
                     f"walkthrough:{step}", 1.0, tuple(mistakes), suite="by_hand")
 
 
@@ -80,9 +81,13 @@ EXERCISES = (
     _function("dense_forward", "03_cgpa_iq_walkthrough",
               "dense_forward(X, W, b) -> Z", "dense:dense_forward", 2.0,
               ("no_bias", "transposed")),
-    _function("bn_neuron", "03_cgpa_iq_walkthrough",
-              "bn_neuron(z, gamma, beta, eps=1e-5) -> y", "batchnorm:bn_neuron", 3.0,
-              ("ddof1", "eps_outside", "no_eps", "std_not_var", "swap_gamma_beta", "no_affine")),
+    _function("hidden_layer_forward", "03_cgpa_iq_walkthrough",
+              "hidden_layer_forward(X, W, b, gamma, beta, placement, eps=1e-5) -> A",
+              "walkthrough:hidden_layer_forward", 3.0, ("swapped", "no_bias", "no_eps")),
+    _by_hand("dbeta", "dbeta_by_hand: dL/dbeta of each neuron, shape (2,)", ("mean",), "04_backprop"),
+    _by_hand("dgamma", "dgamma_by_hand: dL/dgamma of each neuron, shape (2,)", ("no_x_hat",), "04_backprop"),
+    _by_hand("dx", "dx_by_hand: dL/dz of neuron 2 for students 1 and 2, shape (2,)",
+             ("no_n_terms", "no_var_term", "no_gamma"), "04_backprop"),
     _function("batchnorm_backward", "04_backprop",
               "batchnorm_backward(dout, cache) -> (dx, dgamma, dbeta)", "batchnorm:batchnorm_backward", 6.0,
               ("no_mean_path", "no_var_path", "no_gamma", "n_minus_1", "dx_is_dx_hat", "own_eps",

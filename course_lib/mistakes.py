@@ -66,21 +66,24 @@ def _forward(stats=STATS, denom="np.sqrt(var + eps)", out="gamma * x_hat + beta"
     return FORWARD.format(stats=stats, denom=denom, out=out)
 
 
-NEURON = '''import numpy as np
+LAYER = '''import numpy as np
 
 
-def bn_neuron(z, gamma, beta, eps=1e-5):
-    z = np.asarray(z)
-    z = z if z.dtype.kind == "f" else z.astype(float)
-    mu = z.mean()
-    var = {var}
-    z_hat = (z - mu) / {denom}
-    return {out}
+def hidden_layer_forward(X, W, b, gamma, beta, placement, eps=1e-5):
+    z = {z}
+
+    def bn(v):
+        mu, var = v.mean(axis=0), v.var(axis=0)
+        return gamma * (v - mu) / {denom} + beta
+
+    if placement == {before!r}:
+        return np.maximum(bn(z), 0.0)
+    return bn(np.maximum(z, 0.0))
 '''
 
 
-def _neuron(var="z.var()", denom="np.sqrt(var + eps)", out="gamma * z_hat + beta"):
-    return NEURON.format(var=var, denom=denom, out=out)
+def _layer(z="np.asarray(X, dtype=float) @ W + b", denom="np.sqrt(var + eps)", before="before"):
+    return LAYER.format(z=z, denom=denom, before=before)
 
 
 BACKWARD = '''import numpy as np
@@ -142,11 +145,11 @@ def standardize(X):
 '''
 
 _F, _B, _A = "test_batchnorm_forward_", "test_batchnorm_backward_", "test_batchnorm_backward_alt_"
-_N, _U, _I, _R = "test_bn_neuron_", "test_update_running_stats_", "test_batchnorm_inference_", "test_epochs_to_reach_"
+_L, _U, _I, _R = "test_hidden_layer_forward_", "test_update_running_stats_", "test_batchnorm_inference_", "test_epochs_to_reach_"
 
 
 def _walkthrough():
-    """Notebook 03's numbers with each hand-worked slip: {(exercise, name): value}."""
+    """The walkthrough's numbers with each hand-worked slip: {(exercise, name): value}."""
     from .data import cgpa_iq_example
 
     ex = cgpa_iq_example()
@@ -155,9 +158,20 @@ def _walkthrough():
     z_hat = (z - mu) / np.sqrt(z.var(axis=0) + ex.eps)
     var1 = z.var(axis=0, ddof=1)
     y_shared = ex.gamma[0] * z_hat + ex.beta[0]
+    # notebook 04: back through BN with the upstream gradient dout; dx asked for neuron 2, students 1 and 2
+    dout = np.array([[1.0, 2.0], [-1.0, 0.0], [0.0, -1.0], [2.0, 1.0]])
+    N, r = len(z), 1.0 / np.sqrt(z.var(axis=0) + ex.eps)
+    dbeta, dgamma = dout.sum(axis=0), (dout * z_hat).sum(axis=0)
+    entries = ([0, 1], [1, 1])
+    no_n_terms = ex.gamma * r * dout
+    no_var_term = ex.gamma * r / N * (N * dout - dbeta)
+    no_gamma = r / N * (N * dout - dbeta - z_hat * dgamma)
     return {("var_by_hand", "unbiased"): var1, ("var_by_hand", "std"): z.std(axis=0),
             ("z_hat_by_hand", "unbiased"): (z - mu) / np.sqrt(var1 + ex.eps),
-            ("y_by_hand", "shared_gamma"): y_shared, ("a_by_hand", "shared_gamma"): np.maximum(y_shared, 0.0)}
+            ("y_by_hand", "shared_gamma"): y_shared, ("a_by_hand", "shared_gamma"): np.maximum(y_shared, 0.0),
+            ("dbeta_by_hand", "mean"): dout.mean(axis=0), ("dgamma_by_hand", "no_x_hat"): dout.sum(axis=0),
+            ("dx_by_hand", "no_n_terms"): no_n_terms[entries], ("dx_by_hand", "no_var_term"): no_var_term[entries],
+            ("dx_by_hand", "no_gamma"): no_gamma[entries]}
 
 
 def _by_hand(exercise, name, hint):
@@ -223,6 +237,18 @@ MISTAKES = (
     _by_hand("z_hat_by_hand", "unbiased", UNBIASED),
     _by_hand("y_by_hand", "shared_gamma", SHARED_GAMMA),
     _by_hand("a_by_hand", "shared_gamma", SHARED_GAMMA),
+    _by_hand("dbeta_by_hand", "mean",
+             "beta is shared by the 4 students, so their gradients add up: dbeta is the sum of dout over the "
+             "batch, not its mean"),
+    _by_hand("dgamma_by_hand", "no_x_hat",
+             "gamma multiplies x_hat: dgamma is the sum over the batch of dout * x_hat, each student's dout "
+             "weighted by its own x_hat"),
+    _by_hand("dx_by_hand", "no_n_terms",
+             "x reaches the output through mu and var too, and both are shared by the batch: dx has the direct "
+             "term gamma * r * dout and also the two terms with 1/N, through the mean and through the variance"),
+    _by_hand("dx_by_hand", "no_var_term",
+             "the path through the variance is missing: it adds a term proportional to x_hat * dgamma / N"),
+    _by_hand("dx_by_hand", "no_gamma", "dx_hat = gamma * dout: neuron 2 has gamma = 2, which scales its dx"),
     # ---- dense_forward ----
     Mistake("dense_forward", "no_bias", "add the bias b to every row: Z = X @ W + b",
             "def dense_forward(X, W, b):\n    return X @ W\n",
@@ -231,14 +257,21 @@ MISTAKES = (
              "test_dense_forward_w_is_d_in_by_d_out", "test_dense_forward_float32_and_non_contiguous_inputs")),
     Mistake("dense_forward", "transposed", "W has shape (D_in, D_out): Z = X @ W + b, with X (N, D_in)",
             "def dense_forward(X, W, b):\n    return X @ W.T + b\n"),
-    # ---- bn_neuron ----
-    Mistake("bn_neuron", "ddof1", DDOF1, _neuron(var="z.var(ddof=1)"),
-            _N + "uses_the_biased_variance", (_N + "is_right_for_several_batch_sizes",)),
-    Mistake("bn_neuron", "eps_outside", EPS_OUTSIDE, _neuron(denom="(np.sqrt(var) + eps)")),
-    Mistake("bn_neuron", "no_eps", NO_EPS, _neuron(denom="np.sqrt(var)")),
-    Mistake("bn_neuron", "std_not_var", STD_NOT_VAR, _neuron(denom="(var + eps)")),
-    Mistake("bn_neuron", "swap_gamma_beta", SWAP, _neuron(out="beta * z_hat + gamma")),
-    Mistake("bn_neuron", "no_affine", NO_AFFINE, _neuron(out="z_hat")),
+    # ---- hidden_layer_forward ----
+    Mistake("hidden_layer_forward", "swapped",
+            "placement='before' means BN before the activation, ReLU(BN(X @ W + b)); "
+            "placement='after' means BN after it, BN(ReLU(X @ W + b))",
+            _layer(before="after"), _L + "bn_before_the_activation",
+            (_L + "bn_after_the_activation", _L + "is_right_on_the_notes_example", _L + "bias_decides_what_relu_cuts",
+             _L + "dead_neuron_after_relu_gives_beta")),
+    Mistake("hidden_layer_forward", "no_bias",
+            "add the bias: z = X @ W + b. BN before the activation cancels b, but with BN after ReLU, b decides "
+            "which values ReLU cuts, so it changes the output",
+            _layer(z="np.asarray(X, dtype=float) @ W"), _L + "bias_decides_what_relu_cuts"),
+    Mistake("hidden_layer_forward", "no_eps",
+            "divide by sqrt(var + eps), with eps inside: it changes a neuron of small variance, and after ReLU a "
+            "neuron can be 0 for the whole batch, where only eps keeps BN finite (it then gives beta)",
+            _layer(denom="np.sqrt(var)"), _L + "dead_neuron_after_relu_gives_beta"),
     # ---- batchnorm_backward ----
     Mistake("batchnorm_backward", "no_mean_path", NO_MEAN_PATH, _backward(dmu="0.0"),
             _B + "gradient_through_the_mean_path", (_B + "dx_is_right_for_several_batch_sizes",)),

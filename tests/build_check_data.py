@@ -16,6 +16,7 @@ import numpy as np
 from course_lib import batchnorm as bn
 from course_lib import mistakes
 from course_lib import running_stats as rs
+from course_lib import walkthrough
 from course_lib.checks._data import DATA_FILE
 from course_lib.checks.by_hand import STEPS, digest
 from course_lib.data import cgpa_iq_example
@@ -77,12 +78,23 @@ def _forward(rng):
             "bugs": _bugs("batchnorm_forward", x, gamma, beta, eps, part=0)}
 
 
-def _neuron(rng):
-    z = rng.normal(4.0, 0.05, size=6)   # a small variance, so that eps shows
-    gamma, beta, eps = 2.0, -1.0, 1e-5
-    return {"z": z, "gamma": gamma, "beta": beta, "eps": eps, "y": bn.bn_neuron(z, gamma, beta, eps),
-            "y_default_eps": bn.bn_neuron(z, gamma, beta),
-            "bugs": _bugs("bn_neuron", z, gamma, beta, eps)}
+def _layer_case(X, W, b, gamma, beta, eps=1e-5):
+    case = {"X": X, "W": W, "b": b, "gamma": gamma, "beta": beta, "eps": eps, "bugs": {}}
+    for placement in walkthrough.PLACEMENTS:
+        case[placement] = walkthrough.hidden_layer_forward(X, W, b, gamma, beta, placement, eps)
+        case["bugs"][placement] = _bugs("hidden_layer_forward", X, W, b, gamma, beta, placement, eps)
+    return case
+
+
+def _layer(rng):
+    ex = cgpa_iq_example()
+    X, W = rng.normal(size=(6, 3)), rng.normal(size=(3, 3))
+    b, gamma, beta = np.array([0.5, -0.5, 1.0]), np.array([1.5, 0.5, 2.0]), np.array([0.25, -1.0, 0.5])
+    W_dead = W.copy()
+    W_dead[:, 1] = 0.0   # neuron 2's z is b = -0.5 for every sample: ReLU turns it off for the whole batch
+    return {"notes": _layer_case(ex.X, ex.W, ex.b, ex.gamma, ex.beta, ex.eps),
+            "cut": _layer_case(X, W, b, gamma, beta),
+            "dead": _layer_case(X, W_dead, b, gamma, beta)}
 
 
 def _dense(rng):
@@ -133,7 +145,11 @@ def _by_hand():
     mu, var = z.mean(0), z.var(0)
     z_hat = (z - mu) / np.sqrt(var + ex.eps)
     y = ex.gamma * z_hat + ex.beta
-    answers = {"z": z, "mu": mu, "var": var, "z_hat": z_hat, "y": y, "a": relu_forward(y)[0]}
+    # notebook 04: back through BN for the upstream gradient walkthrough.DOUT
+    _, cache = bn.batchnorm_forward(z, ex.gamma, ex.beta, ex.eps)
+    dx, dgamma, dbeta = bn.batchnorm_backward(walkthrough.DOUT, cache)
+    answers = {"z": z, "mu": mu, "var": var, "z_hat": z_hat, "y": y, "a": relu_forward(y)[0],
+               "dbeta": dbeta, "dgamma": dgamma, "dx": np.array([dx[i] for i in walkthrough.DX_ENTRIES])}
     assert set(answers) == set(STEPS)
 
     def digests(step, a):
@@ -152,7 +168,7 @@ def build():
         "batchnorm_forward": _forward(rng),
         "bn_param_count": {str(u): bn.bn_param_count(u) for u in (3, 2, 300)},
         "dense_forward": _dense(rng),
-        "bn_neuron": _neuron(rng),
+        "hidden_layer_forward": _layer(rng),
         "by_hand": _by_hand(),
         "batchnorm_backward": {"cases": {"main": _backward_case(rng, 6, 3), "pair": _backward_case(rng, 2, 3),
                                          "eps": _backward_case(rng, 5, 3, eps=0.5)}},

@@ -10,6 +10,7 @@ import pytest
 from course_lib import batchnorm as bn
 from course_lib import checks
 from course_lib import running_stats as rs
+from course_lib import walkthrough
 from course_lib.checks import by_hand
 from course_lib.exercises import EXERCISES
 from course_lib.dense import dense_forward
@@ -24,7 +25,7 @@ REFERENCES = {
     "batchnorm_forward": bn.batchnorm_forward,
     "bn_param_count": bn.bn_param_count,
     "dense_forward": dense_forward,
-    "bn_neuron": bn.bn_neuron,
+    "hidden_layer_forward": walkthrough.hidden_layer_forward,
     "batchnorm_backward": bn.batchnorm_backward,
     "batchnorm_backward_alt": bn.batchnorm_backward_alt,
     "update_running_stats": rs.update_running_stats,
@@ -183,3 +184,17 @@ def test_importing_the_checks_loads_no_reference_module():
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     for module in EXERCISE_MODULES + ("layers", "train", "modules"):
         assert f"'course_lib.{module}'" not in loaded, loaded
+
+
+def test_notebook_04_states_the_upstream_gradient_its_by_hand_checks_use():
+    """The dout that notebook 04 gives for its by-hand exercise is the one behind the stored digests."""
+    import json
+
+    nb = json.loads((Path(__file__).resolve().parents[1] / "notebooks" / "04_backprop" / "04_backprop.ipynb")
+                    .read_text(encoding="utf-8"))
+    cell = next("".join(c["source"]) for c in nb["cells"] if "dout_students = np.array(" in "".join(c["source"]))
+    namespace = {"np": np}
+    exec(cell.replace("print(", "(lambda *a: None)("), namespace)
+    assert np.array_equal(namespace["dout_students"], walkthrough.DOUT)
+    assert walkthrough.DX_ENTRIES == ((0, 1), (1, 1))   # what the notebook asks: neuron 2, students 1 and 2
+    assert np.allclose(walkthrough.dx, [hand_answers()["dx"]], atol=1e-12)

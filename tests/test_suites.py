@@ -104,9 +104,11 @@ def test_points_per_exercise_are_the_notebooks_check_points(assignment):
 def test_points_per_suite():
     assert {a: suite_points(a) for a in ASSIGNMENTS} == {
         "01_covariate_shift": 4.0, "02_bn_equations": 8.0, "03_cgpa_iq_walkthrough": 11.0,
-        "04_backprop": 12.0, "05_inference": 8.0, "06_experiments": 3.0}
+        "04_backprop": 15.0, "05_inference": 8.0, "06_experiments": 3.0}
     by_hand = [t for t in suite_tests("03_cgpa_iq_walkthrough") if t.exercise.endswith("_by_hand")]
     assert [t.points for t in by_hand] == [1.0] * 6
+    backward_by_hand = [t.exercise for t in suite_tests("04_backprop") if t.exercise.endswith("_by_hand")]
+    assert backward_by_hand == ["dbeta_by_hand", "dgamma_by_hand", "dx_by_hand"]
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)

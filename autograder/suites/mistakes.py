@@ -58,10 +58,8 @@ def outputs(exercise, names, *args, part=None):
 
 
 def forward(x, gamma, beta, eps, exercise="batchnorm_forward"):
-    """The outputs of the usual mistakes in a training-mode BN forward pass (``bn_neuron``: one neuron's)."""
+    """The outputs of the usual mistakes in a training-mode BN forward pass."""
     names = FORWARD if np.ndim(gamma) == np.ndim(beta) else tuple(n for n in FORWARD if n != "swap_gamma_beta")
-    if exercise == "bn_neuron":
-        return outputs(exercise, [n for n in names if n != "axis1"], np.asarray(x), gamma, beta, eps)
     return outputs(exercise, names, np.asarray(x), np.asarray(gamma), np.asarray(beta), eps, part=0)
 
 

@@ -8,10 +8,10 @@ inputs and expected outputs, never an implementation of an exercise.
 
 from ._report import CheckFailed, Report
 from .backward import check_batchnorm_backward, check_batchnorm_backward_alt
-from .by_hand import (check_a_by_hand, check_by_hand, check_mu_by_hand, check_var_by_hand, check_y_by_hand,
-                      check_z_by_hand, check_z_hat_by_hand)
+from .by_hand import (check_a_by_hand, check_by_hand, check_dbeta_by_hand, check_dgamma_by_hand, check_dx_by_hand,
+                      check_mu_by_hand, check_var_by_hand, check_y_by_hand, check_z_by_hand, check_z_hat_by_hand)
 from .experiments import check_epochs_to_reach
-from .forward import check_batchnorm_forward, check_bn_neuron, check_bn_param_count, check_dense_forward
+from .forward import check_batchnorm_forward, check_bn_param_count, check_dense_forward, check_hidden_layer_forward
 from .inference import check_batchnorm_inference, check_update_running_stats
 from .inputs import check_standardize
 
@@ -22,7 +22,7 @@ __all__ = [
     "check_batchnorm_forward",
     "check_bn_param_count",
     "check_dense_forward",
-    "check_bn_neuron",
+    "check_hidden_layer_forward",
     "check_by_hand",
     "check_z_by_hand",
     "check_mu_by_hand",
@@ -30,6 +30,9 @@ __all__ = [
     "check_z_hat_by_hand",
     "check_y_by_hand",
     "check_a_by_hand",
+    "check_dbeta_by_hand",
+    "check_dgamma_by_hand",
+    "check_dx_by_hand",
     "check_batchnorm_backward",
     "check_batchnorm_backward_alt",
     "check_update_running_stats",

@@ -1,4 +1,4 @@
-"""Visible check of notebook 03's hand-worked numbers.
+"""Visible check of the hand-worked numbers: notebook 03's forward, notebook 04's backward.
 
 The answers are stored as digests of each entry rounded to 2 decimals, so
 the check can say which entry is off without handing out the numbers.
@@ -13,7 +13,8 @@ from ._data import data, hint
 from ._report import Case, run_check
 
 __all__ = ["check_by_hand", "check_z_by_hand", "check_mu_by_hand", "check_var_by_hand", "check_z_hat_by_hand",
-           "check_y_by_hand", "check_a_by_hand", "STEPS", "digest"]
+           "check_y_by_hand", "check_a_by_hand", "check_dbeta_by_hand", "check_dgamma_by_hand",
+           "check_dx_by_hand", "STEPS", "NOTEBOOK", "digest"]
 
 STEPS = {
     "z": ("z = X @ W + b, one row per student, one column per neuron", (4, 2)),
@@ -22,7 +23,14 @@ STEPS = {
     "z_hat": ("(z - mu) / sqrt(var + eps)", (4, 2)),
     "y": ("gamma * z_hat + beta, with each neuron's own gamma and beta", (4, 2)),
     "a": ("ReLU(y) = max(y, 0)", (4, 2)),
+    "dbeta": ("the gradient of beta: how L changes with each neuron's beta, given dout", (2,)),
+    "dgamma": ("the gradient of gamma: how L changes with each neuron's gamma, given dout", (2,)),
+    "dx": ("dL/dx of neuron 2 (the second column) for students 1 and 2", (2,)),
 }
+# The notebook of each step (its digests carry it): 03 works forward, 04 backward.
+NOTEBOOK = {step: "04" if step in ("dbeta", "dgamma", "dx") else "03" for step in STEPS}
+SHAPE_HINTS = {"dbeta": "one number per neuron", "dgamma": "one number per neuron",
+               "dx": "two numbers: student 1's and student 2's, both of neuron 2"}
 
 def digest(step, index, value):
     """The digest of one entry, rounded to 2 decimals (-0.00 counts as 0.00)."""
@@ -30,7 +38,7 @@ def digest(step, index, value):
 
 
 def _digest(step, index, text):
-    return hashlib.sha256(f"bn-course/03/{step}/{index}/{text}".encode()).hexdigest()[:16]
+    return hashlib.sha256(f"bn-course/{NOTEBOOK[step]}/{step}/{index}/{text}".encode()).hexdigest()[:16]
 
 
 def _matches(step, index, value, digests):
@@ -40,6 +48,13 @@ def _matches(step, index, value, digests):
 
 def _entries(a):
     return [(",".join(map(str, idx)), a[idx]) for idx in np.ndindex(a.shape)]
+
+
+def shape_hint(step):
+    """What the entries of ``step`` are, for an answer of the wrong shape."""
+    if len(STEPS[step][1]) == 2:
+        return "rows are the 4 students, columns the 2 neurons"
+    return SHAPE_HINTS.get(step, "one number per neuron")
 
 
 def check_by_hand(step, value, verbose=True):
@@ -55,8 +70,7 @@ def check_by_hand(step, value, verbose=True):
         a = as_array(value, f"{step}_by_hand")
         if a.shape != shape:
             raise Mismatch(f"{step}_by_hand has shape {a.shape}, expected {shape}",
-                           "rows are the 4 students, columns the 2 neurons" if len(shape) == 2 else
-                           "one number per neuron")
+                           shape_hint(step))
         if not np.all(np.isfinite(a)):
             raise Mismatch(f"{step}_by_hand contains NaN or inf")
 
@@ -96,3 +110,6 @@ check_var_by_hand = _step_check("var")
 check_z_hat_by_hand = _step_check("z_hat")
 check_y_by_hand = _step_check("y")
 check_a_by_hand = _step_check("a")
+check_dbeta_by_hand = _step_check("dbeta")
+check_dgamma_by_hand = _step_check("dgamma")
+check_dx_by_hand = _step_check("dx")

@@ -7,7 +7,7 @@ from ..bncache import BNCache
 from ._data import arrays, data, hint, hints_of
 from ._report import Case, run_check
 
-__all__ = ["check_batchnorm_forward", "check_bn_param_count", "check_dense_forward", "check_bn_neuron"]
+__all__ = ["check_batchnorm_forward", "check_bn_param_count", "check_dense_forward", "check_hidden_layer_forward"]
 
 CACHE_FIELDS = {
     "x": "the input x, (N, D)",
@@ -169,47 +169,47 @@ def check_dense_forward(dense_forward, verbose=True):
     ], verbose)
 
 
-def check_bn_neuron(bn_neuron, verbose=True):
-    """Check ``bn_neuron(z, gamma, beta, eps) -> y`` for one neuron over a batch."""
-    d = arrays(data("bn_neuron"))
-    z, gamma, beta, eps = d["z"], d["gamma"], d["beta"], d["eps"]
+def check_hidden_layer_forward(hidden_layer_forward, verbose=True):
+    """Check ``hidden_layer_forward(X, W, b, gamma, beta, placement, eps) -> A``, BN before and after ReLU."""
+    d = arrays(data("hidden_layer_forward"))
+    notes, cut, dead = d["notes"], d["cut"], d["dead"]
+
+    def call(fn, case, placement):
+        args = [case[k].copy() for k in ("X", "W", "b", "gamma", "beta")]
+        return fn(*args, placement, case["eps"])
+
+    def close(fn, case, placement, what):
+        expect_close(call(fn, case, placement), case[placement], what,
+                     bugs=hints_of("hidden_layer_forward", case["bugs"][placement]),
+                     hint=f"placement={placement!r}: " + ("ReLU(BN(X @ W + b))" if placement == "before" else
+                                                         "BN(ReLU(X @ W + b))") +
+                     ", BN with each neuron's batch mean and biased variance, then its own gamma and beta")
 
     def shape(fn):
-        expect_shape(fn(z.copy(), gamma, beta, eps), z.shape, "y")
-
-    def normalizes(fn):
-        y = expect_shape(fn(z.copy(), 1.0, 0.0, eps), z.shape, "y")
-        if not (np.isclose(y.mean(), 0, atol=1e-7) and np.isclose(y.var(), 1, atol=1e-2)):
-            advice = hint("bn_neuron", "ddof1") if np.isclose(y.var(), (len(z) - 1) / len(z), atol=1e-2) else \
-                "y = (z - mu) / sqrt(var + eps) when gamma = 1 and beta = 0"
-            raise Mismatch(f"with gamma = 1, beta = 0, y has mean {fmt(y.mean())} and variance {fmt(y.var())}; "
-                           "expected 0 and about 1", advice)
-
-    def default_eps(fn):   # the stored z has a small variance, so that eps shows
-        expect_close(fn(z.copy(), gamma, beta), d["y_default_eps"], "y without an eps argument",
-                     "give eps the default the contract states: eps=1e-5")
-
-    def float32_neuron(fn):
-        expect_dtype(fn(z.astype(np.float32), gamma, beta, eps), np.float32, "y for a float32 z")
-        zi = np.array([3, 1, 4, 1, 5, 9])
-        y = expect_dtype(fn(zi, 1.0, 0.0, eps), np.float64, "y for an integer z",
-                         "integers give float results: make z float when it is not", why="for integer inputs")
-        expect_close(y, (zi - zi.mean()) / np.sqrt(zi.var() + eps), "y for an integer z")
-
-    def matches(fn):
-        expect_close(fn(z.copy(), gamma, beta, eps), d["y"], "y", bugs=hints_of("bn_neuron", d["bugs"]),
-                     hint="mu and var over the batch, then gamma * (z - mu) / sqrt(var + eps) + beta")
+        expect_shape(call(fn, notes, "before"), notes["before"].shape, "A",
+                     "A has one row per student and one column per neuron, like X @ W + b")
 
     def no_mutation(fn):
-        z0 = z.copy()
-        fn(z0, gamma, beta, eps)
-        expect_unchanged(z, z0, "z")
+        args = [notes[k].copy() for k in ("X", "W", "b", "gamma", "beta")]
+        fn(*args, "after", notes["eps"])
+        for name, before, after in zip(("X", "W", "b", "gamma", "beta"),
+                                       [notes[k] for k in ("X", "W", "b", "gamma", "beta")], args):
+            expect_unchanged(before, after, name)
 
-    return run_check("bn_neuron", bn_neuron, [
-        Case("returns y with one value per sample", shape),
-        Case("with gamma = 1, beta = 0: y has mean 0 and variance 1", normalizes),
-        Case("matches the expected output (gamma and beta applied)", matches),
-        Case("uses eps = 1e-5 when none is given", default_eps),
-        Case("float32 in, float32 out; integers give floats", float32_neuron),
-        Case("leaves z unchanged", no_mutation),
+    def dead_neuron(fn):
+        A = expect_shape(call(fn, dead, "after"), dead["after"].shape, "A")
+        A = as_array(A, "A")
+        if not np.all(np.isfinite(A)):
+            raise Mismatch("A contains NaN or inf for the neuron that ReLU turns off for every sample",
+                           hint("hidden_layer_forward", "no_eps"))
+        close(fn, dead, "after", "A with BN after ReLU")
+
+    return run_check("hidden_layer_forward", hidden_layer_forward, [
+        Case("returns A with one row per sample and one column per neuron", shape),
+        Case("BN before ReLU, on the notes' 4 students", lambda fn: close(fn, notes, "before", "A with BN before ReLU")),
+        Case("BN after ReLU, on the notes' 4 students", lambda fn: close(fn, notes, "after", "A with BN after ReLU")),
+        Case("BN before and after ReLU, on a layer where ReLU cuts", lambda fn: (
+            close(fn, cut, "before", "A with BN before ReLU"), close(fn, cut, "after", "A with BN after ReLU"))),
+        Case("BN after ReLU: a neuron that is 0 for the whole batch gives beta", dead_neuron),
+        Case("leaves X, W, b, gamma and beta unchanged", no_mutation),
     ], verbose)

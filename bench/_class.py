@@ -138,15 +138,13 @@ for _N, _D_in, _D_out in ((1, 4, 3), (5, 3, 1), (2, 3, 4), (64, 10, 7), (4096, 2
     np.testing.assert_array_equal(_X, _X0)
     np.testing.assert_array_equal(_W, _W0)
 ''',
-    "bn_neuron": f'''from course_lib.batchnorm import bn_neuron as _ref
-for _N in (2, 3, 64, 4096):
-    _z = _rng.standard_normal(_N) * 3.0 + 1.0
-    _gm, _bt = float(_rng.uniform(0.5, 2.0)), float(_rng.uniform(-1.0, 1.0))
-    np.testing.assert_allclose(bn_neuron(_z, _gm, _bt), _ref(_z, _gm, _bt), {_TOL64})
-for _eps in (1e-3, 0.1):
-    _z = _rng.standard_normal(12)
-    np.testing.assert_allclose(bn_neuron(_z, 1.5, 0.2, _eps), _ref(_z, 1.5, 0.2, _eps), {_TOL64})
-np.testing.assert_allclose(bn_neuron(np.full(3, 0.1), 2.0, 0.5), np.full(3, 0.5), {_TOL64})
+    "hidden_layer_forward": f'''from course_lib.walkthrough import hidden_layer_forward as _ref
+for _N, _D_in, _D_out in ((4, 2, 2), (3, 5, 1), (64, 10, 7)):
+    _X, _W = _rng.standard_normal((_N, _D_in)), _rng.standard_normal((_D_in, _D_out))
+    _b, _gm, _bt = _rng.standard_normal(_D_out), _rng.uniform(0.5, 2.0, _D_out), _rng.uniform(-1.0, 1.0, _D_out)
+    for _placement in ("before", "after"):
+        np.testing.assert_allclose(hidden_layer_forward(_X, _W, _b, _gm, _bt, _placement),
+                                   _ref(_X, _W, _b, _gm, _bt, _placement), {_TOL64})
 ''',
     "batchnorm_backward": _BACKWARD.format(name="batchnorm_backward"),
     "batchnorm_backward_alt": _BACKWARD.format(name="batchnorm_backward_alt"),
@@ -195,7 +193,11 @@ _z = _ex.X @ _ex.W + _ex.b
 _mu, _var = _z.mean(axis=0), _z.var(axis=0)
 _z_hat = (_z - _mu) / np.sqrt(_var + _ex.eps)
 _y = _ex.gamma * _z_hat + _ex.beta
-_want = {{"z": _z, "mu": _mu, "var": _var, "z_hat": _z_hat, "y": _y, "a": np.maximum(_y, 0.0)}}["{step}"]
+_dout = np.array([[1.0, 2.0], [-1.0, 0.0], [0.0, -1.0], [2.0, 1.0]])   # notebook 04's upstream gradient
+_dbeta, _dgamma = _dout.sum(axis=0), (_dout * _z_hat).sum(axis=0)
+_dz = _ex.gamma / np.sqrt(_var + _ex.eps) / 4 * (4 * _dout - _dbeta - _z_hat * _dgamma)
+_want = {{"z": _z, "mu": _mu, "var": _var, "z_hat": _z_hat, "y": _y, "a": np.maximum(_y, 0.0),
+          "dbeta": _dbeta, "dgamma": _dgamma, "dx": _dz[:2, 1]}}["{step}"]
 _got = np.asarray({step}_by_hand, dtype=np.float64)
 assert _got.shape == _want.shape, _got.shape
 assert np.all(np.abs(_got - _want) <= 0.011), "{step}_by_hand is off"

@@ -50,14 +50,18 @@ def batchnorm_forward(x, gamma, beta, eps=1e-5):
 def dense_forward(X, W, b):
     return np.dot(X, W) + b[None, :]
 ''',
-    "bn_neuron": '''import math
+    "hidden_layer_forward": '''import numpy as np
 
-def bn_neuron(z, gamma, beta, eps=1e-5):
-    n = len(z)
-    mu = sum(z) / n
-    var = sum((v - mu) ** 2 for v in z) / n
-    import numpy as np
-    return np.array([gamma * (v - mu) / math.sqrt(var + eps) + beta for v in z])
+def hidden_layer_forward(X, W, b, gamma, beta, placement, eps=1e-5):
+    def normalize(h):
+        centred = h - h.sum(axis=0) / len(h)
+        return gamma * centred / np.sqrt((centred ** 2).sum(axis=0) / len(h) + eps) + beta
+    pre = np.dot(X, W) + b
+    if placement == "before":
+        return np.where(normalize(pre) > 0, normalize(pre), 0.0)
+    if placement == "after":
+        return normalize(np.where(pre > 0, pre, 0.0))
+    raise ValueError(placement)
 ''',
     "batchnorm_backward": '''import numpy as np
 
@@ -110,7 +114,13 @@ def hand_answers():
     mu, var = z.mean(0), z.var(0)
     z_hat = (z - mu) / np.sqrt(var + ex.eps)
     y = ex.gamma * z_hat + ex.beta
-    return {"z": z, "mu": mu, "var": var, "z_hat": z_hat, "y": y, "a": np.maximum(y, 0)}
+    # notebook 04: back through BN for its upstream gradient; dx of neuron 2 for students 1 and 2
+    dout = np.array([[1.0, 2.0], [-1.0, 0.0], [0.0, -1.0], [2.0, 1.0]])
+    n, r = len(z), 1 / np.sqrt(var + ex.eps)
+    dbeta, dgamma = dout.sum(0), (dout * z_hat).sum(0)
+    dx = ex.gamma * r / n * (n * dout - dbeta - z_hat * dgamma)
+    return {"z": z, "mu": mu, "var": var, "z_hat": z_hat, "y": y, "a": np.maximum(y, 0),
+            "dbeta": dbeta, "dgamma": dgamma, "dx": dx[:2, 1]}
 
 
 CORRECT.update({f"by_hand_{k}": f"import numpy as np\n{k}_by_hand = np.array({np.round(v, 2).tolist()})\n"

@@ -64,8 +64,8 @@ def test_example_class_grades_and_the_cheater_gains_nothing(example_class):
     assert done.returncode == 0, done.stderr
     grades = {row.split(",")[0]: row.split(",") for row in (out / "grades.csv").read_text().splitlines()}
     total = grades["student"].index("total")
-    assert float(grades["alice"][total]) == 46
-    assert 30 < float(grades["bob"][total]) < 46
+    assert float(grades["alice"][total]) == 49
+    assert 30 < float(grades["bob"][total]) < 49
     mallory = results(out, "mallory")
     # every cheat scores zero on its exercise; only the honest hand-worked numbers earn points
     for a, exercise in (("02_bn_equations", "batchnorm_forward"), ("02_bn_equations", "bn_param_count"),

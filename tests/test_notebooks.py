@@ -211,9 +211,9 @@ def _valid_args(name):
     if name == "dense_forward":
         d = arrays(data(name))
         return d["X"], d["W"], d["b"]
-    if name == "bn_neuron":
-        d = arrays(data(name))
-        return d["z"], d["gamma"], d["beta"]
+    if name == "hidden_layer_forward":
+        d = arrays(data(name))["notes"]
+        return d["X"], d["W"], d["b"], d["gamma"], d["beta"], "before"
     if name.startswith("batchnorm_backward"):
         from course_lib.bncache import BNCache
         main = arrays(data("batchnorm_backward"))["cases"]["main"]

@@ -153,7 +153,7 @@ def test_an_endless_loop_is_stopped_and_the_report_still_printed(tmp_path, capsy
     assert line_of(lines, "z_by_hand").startswith("\u2714")
     assert line_of(lines, "mu_by_hand").startswith("\u2714")
     assert line_of(lines, "var_by_hand").startswith("\u2718 var_by_hand: still running after 3 s, so it was stopped")
-    for label in ("z_hat_by_hand", "y_by_hand", "a_by_hand", "dense_forward", "bn_neuron"):
+    for label in ("z_hat_by_hand", "y_by_hand", "a_by_hand", "dense_forward", "hidden_layer_forward"):
         assert "not checked" in line_of(lines, label)
     assert "  2 of 8 checks pass; fix var_by_hand first." in "\n".join(lines)
 

@@ -5,7 +5,9 @@ the released notebooks. Playwright drives Debian's chromium through
 ``executable_path`` (never a downloaded browser): it opens notebook 02,
 types a wrong and then a right ``batchnorm_forward`` into the exercise cell,
 runs it with its visible check, reads the messages, checks that a figure
-renders as an image and that nbgrader's lab extension loaded.
+renders as an image and that nbgrader's lab extension loaded, and drags a
+slider of the interactive figure (ipywidgets' own lab extension) to see the
+figure redrawn.
 
 Screenshots of every step land in build/lab-e2e/, so a failing run can be
 read. The test is skipped only when no chromium is installed (.ci/run
@@ -22,6 +24,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+import nbformat
 import pytest
 
 from conftest import require
@@ -192,3 +195,38 @@ def test_a_figure_renders_as_an_image(page):
     assert image.evaluate("img => img.naturalWidth > 100 && img.complete")
     assert image.get_attribute("src").startswith("data:image/png")
     figure.screenshot(path=str(SHOTS / "04-figure.png"))
+
+
+def test_moving_a_slider_redraws_the_interactive_figure(page):
+    tab, expect = page
+    # From the top down to the figure, with a right answer in the exercise, as a student who got there would.
+    exercise = cell(tab, "def batchnorm_forward")
+    exercise.locator(".cm-content").click()
+    tab.keyboard.press("Control+A")
+    tab.keyboard.press("Delete")
+    tab.keyboard.insert_text(CELLS["batchnorm_forward"])
+    # Lab renders only the cells near the view, so the figure's index comes from the file.
+    cells = nbformat.read(ROOT / "notebooks" / NOTEBOOK, as_version=4).cells
+    stop = next(i for i, c in enumerate(cells) if "explore(draw_bn" in c.source)
+    tab.locator(".jp-Notebook .jp-Cell").first.click()
+    for _ in range(stop + 1):
+        tab.keyboard.press("Shift+Enter")
+    figure = cell(tab, "explore(draw_bn")
+    # The widget's own image (the static PNG fallback has no widget-image class): the frontend is live.
+    image = figure.locator(".jp-OutputArea-output img.widget-image")
+    expect(image).to_be_visible(timeout=WAIT_MS)
+    expect(figure.locator(".jp-OutputArea-output")).not_to_contain_text("Error")
+    before = image.get_attribute("src")
+    eps = figure.locator(".widget-slider").filter(has_text="ε")
+    readout = eps.locator(".widget-readout")
+    start_value = readout.inner_text()
+    handle = eps.locator(".noUi-handle")
+    box = handle.bounding_box()
+    tab.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    tab.mouse.down()
+    tab.mouse.move(box["x"] + box["width"] / 2 + 80, box["y"] + box["height"] / 2, steps=8)
+    tab.mouse.up()
+    expect(readout).not_to_have_text(start_value, timeout=WAIT_MS)
+    expect(image).not_to_have_attribute("src", before, timeout=WAIT_MS)
+    assert image.evaluate("img => img.complete && img.naturalWidth > 100")
+    figure.screenshot(path=str(SHOTS / "05-slider-moved.png"))

@@ -143,11 +143,24 @@ def test_activation_ridgeline_one_curve_per_snapshot():
 
 
 @pytest.mark.parametrize("plot", [plot_activation_histograms, plot_activation_ridgeline])
+def test_activation_plots_share_the_x_range_they_are_given(plot):
+    # Two runs whose values spread differently, drawn side by side on one x-axis.
+    narrow, wide = snapshots(3), [(label, 5 * a) for label, a in snapshots(3)]
+    axes = [plot(s, bins=30, value_range=(-8, 12)).axes[0] for s in (narrow, wide)]
+    assert [ax.get_xlim() for ax in axes] == [(-8.0, 12.0), (-8.0, 12.0)]
+    drawn = [line.get_xdata() for ax in axes for line in ax.lines] or \
+        [p.get_path().vertices[:, 0] for ax in axes for p in ax.patches]
+    assert all(x.min() >= -8 and x.max() <= 12 for x in drawn)
+
+
+@pytest.mark.parametrize("plot", [plot_activation_histograms, plot_activation_ridgeline])
 def test_activation_plots_bad_input(plot):
     with pytest.raises(ValueError, match="empty"):
         plot([])
     with pytest.raises(ValueError, match="finite"):
         plot([("step 0", [np.nan, np.inf])])
+    with pytest.raises(ValueError, match="value_range"):
+        plot(snapshots(2), value_range=(1.0, -1.0))
 
 
 # ---------------------------------------------------------------- loss contours

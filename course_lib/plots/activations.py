@@ -8,7 +8,7 @@ from ._style import WITH_BN_COLOR, WITHOUT_BN_COLOR, _new_axes
 __all__ = ["plot_activation_histograms", "plot_activation_ridgeline", "plot_bn_transform"]
 
 
-def _snapshot_densities(snapshots, bins):
+def _snapshot_densities(snapshots, bins, value_range=None):
     """Labels, shared bin edges (B + 1,) and one density (B,) per snapshot."""
     if len(snapshots) == 0:
         raise ValueError("snapshots is empty: pass a sequence of (label, activations) pairs")
@@ -21,8 +21,13 @@ def _snapshot_densities(snapshots, bins):
             raise ValueError(f"snapshot {item[0]!r} has no finite activations")
         labels.append(str(item[0]))
         values.append(a[np.isfinite(a)])
+    if value_range is not None:
+        lo, hi = (float(v) for v in value_range)
+        if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):
+            raise ValueError(f"value_range must be (low, high) with low < high; got {value_range!r}")
+        value_range = (lo, hi)
     # Shared edges, so that drift between snapshots is not blurred by rebinning.
-    edges = np.histogram_bin_edges(np.concatenate(values), bins=bins)
+    edges = np.histogram_bin_edges(np.concatenate(values), bins=bins, range=value_range)
     return labels, edges, [np.histogram(a, bins=edges, density=True)[0] for a in values]
 
 
@@ -30,7 +35,7 @@ def _step_colors(n):
     return plt.get_cmap("viridis")(np.linspace(0.0, 0.9, n))
 
 
-def plot_activation_histograms(snapshots, *, bins=40, ax=None, title=None):
+def plot_activation_histograms(snapshots, *, bins=40, value_range=None, ax=None, title=None):
     """Overlay the distribution of one layer's activations at several training steps.
 
     Parameters
@@ -40,6 +45,9 @@ def plot_activation_histograms(snapshots, *, bins=40, ax=None, title=None):
         (e.g. (N, D): N samples, D units) are flattened, non-finite values dropped.
     bins : int
         Number of bins, shared by all snapshots.
+    value_range : (float, float), optional
+        The x range the bins cover (values outside it are left out), by default all values.
+        Give several figures one range to compare them on one x-axis.
     ax, title : optional Axes to draw into, and title.
 
     Returns
@@ -48,22 +56,23 @@ def plot_activation_histograms(snapshots, *, bins=40, ax=None, title=None):
         One outlined, semi-transparent density histogram per snapshot,
         coloured from dark (early) to light (late).
     """
-    labels, edges, densities = _snapshot_densities(snapshots, bins)
+    labels, edges, densities = _snapshot_densities(snapshots, bins, value_range)
     fig, ax = _new_axes(ax)
     for label, density, c in zip(labels, densities, _step_colors(len(labels))):
         ax.stairs(density, edges, fill=True, facecolor=(*c[:3], 0.2), edgecolor=c, lw=1.6, label=label)
-    ax.set(xlabel="activation", ylabel="density", title=title or "Activation distribution across training")
+    ax.set(xlabel="activation", ylabel="density", xlim=(edges[0], edges[-1]),
+           title=title or "Activation distribution across training")
     ax.legend(fontsize="small", ncols=1 + len(labels) // 8)
     return fig
 
 
-def plot_activation_ridgeline(snapshots, *, bins=40, ax=None, title=None):
+def plot_activation_ridgeline(snapshots, *, bins=40, value_range=None, ax=None, title=None):
     """One density curve per training step, offset vertically (a ridgeline), earliest on top.
 
     Parameters are those of ``plot_activation_histograms``. Returns the Figure,
     with one line and one filled region per snapshot.
     """
-    labels, edges, densities = _snapshot_densities(snapshots, bins)
+    labels, edges, densities = _snapshot_densities(snapshots, bins, value_range)
     centres, n = (edges[:-1] + edges[1:]) / 2, len(labels)
     # The tallest peak reaches 1.5 rows, so neighbouring ridges overlap a little.
     scale = 1.5 / max(d.max() for d in densities)
@@ -76,6 +85,7 @@ def plot_activation_ridgeline(snapshots, *, bins=40, ax=None, title=None):
     ax.set_yticks(np.arange(n)[::-1], labels)
     ax.set(xlabel="activation", ylabel="training step", ylim=(-0.2, n + 0.7),
            title=title or "Activation distribution across training")
+    ax.set_xlim(edges[0], edges[-1])
     ax.grid(axis="x", alpha=0.3)
     return fig
 

@@ -409,6 +409,34 @@ class Sweep:
     reached: dict
     diverged: dict
 
+    def trained(self, label):
+        """(S,) how many seeds end with a training loss <= target, at each setting."""
+        return (np.nan_to_num(self.final_loss[label], nan=np.inf) <= self.target).sum(axis=1)
+
+    def epochs(self, label, setting=None):
+        """The epochs to the target of every run that reached it (at one setting, or at all)."""
+        rows = self.reached[label] if setting is None else self.reached[label][[self.settings.index(setting)]]
+        return [int(r) for r in rows.ravel() if r is not None]
+
+    def table(self):
+        """One line per setting and arm: runs that train, epochs to the target, final loss."""
+        n = len(self.seeds)
+        lines = [f"{self.name:>13}  {'':<10}  {'trained':>7}  {'diverged':>8}  {'epochs to ' + str(self.target):>24}"
+                 f"  {'final training loss':>26}",
+                 f"{'':>13}  {'':<10}  {'':>7}  {'':>8}  {'median (range)':>24}  {'median (range)':>26}"]
+        for i, v in enumerate(self.settings):
+            for label in self.final_loss:
+                e = [r for r in self.reached[label][i] if r is not None]
+                median = np.median([np.inf if r is None else r for r in self.reached[label][i]])
+                epochs = "never" if not e else (f"{median:g}" if np.isfinite(median) else "never") + \
+                    f" ({min(e)}-{max(e)})" + ("" if len(e) == n else f", {n - len(e)} never")
+                f = self.final_loss[label][i]
+                loss = "all diverged" if np.isnan(f).all() else \
+                    f"{np.nanmedian(f):.3f} ({np.nanmin(f):.3f}-{np.nanmax(f):.3f})"
+                lines.append(f"{v:>13g}  {label:<10}  {self.trained(label)[i]:>5}/{n}  "
+                             f"{self.diverged[label][i].sum():>6}/{n}  {epochs:>24}  {loss:>26}")
+        return "\n".join(lines)
+
 
 def _sweep(name, settings, seeds, bn_fns, data, epochs, scale_of, lr_of, target):
     combos = [(v, s) for v in settings for s in seeds]

@@ -67,14 +67,14 @@ def plot_sweep(sweep, *, epochs, axes=None):
         ax.minorticks_off()
         ax.grid(alpha=0.3)
     axes[0].legend(fontsize="x-small", loc="center right")
-    axes[1].legend(fontsize="x-small", loc="upper left")
+    axes[1].legend(fontsize="x-small", loc="center left")
     return fig
 
 
 def plot_gradient_norms(norms, *, axes=None):
     """Per-layer weight-gradient norms (median over seeds): at initialization for each weight scale,
     and during training at scale 1. norms: a claims.GradientNorms; axes: two Axes."""
-    fig, axes = _new_axes(axes, ncols=2, figsize=(13, 4.4))
+    fig, axes = _new_axes(axes, ncols=2, figsize=(13, 5.6))
     for label in norms.at_init:
         for (scale, g), color in zip(norms.at_init[label].items(), _shades(label, len(norms.scales))):
             layers = np.arange(1, g.shape[0] + 1)
@@ -89,7 +89,7 @@ def plot_gradient_norms(norms, *, axes=None):
         ax.set(yscale="log", xlabel="Dense layer (9 = output)", ylabel="norm of the weight gradient (median of seeds)")
         ax.set_xticks(np.arange(1, 10))
         ax.grid(alpha=0.3)
-        ax.legend(fontsize="x-small", ncol=2)
+        ax.legend(fontsize="small", ncol=2, loc="upper center", bbox_to_anchor=(0.5, -0.16))
     return fig
 
 
@@ -133,16 +133,15 @@ def plot_placement(place, *, epochs, axes=None):
                      color="black", lw=2)
         axes[1].scatter(place.val_accuracy[name], yi + jitter, color=color, s=30)
     axes[0].axvline(epochs, color="0.4", ls="--", lw=1)
-    axes[0].text(epochs, y.max() + 0.45, f" budget ({epochs}); open circles: not reached",
-                 fontsize="x-small", va="center")
-    axes[0].set(xscale="log", xlabel=f"epochs to training loss {place.target} (bar: median)",
-                title="How fast it trains")
-    ticks = [t for t in (2, 5, 10, 20, 50) if t < epochs] + [epochs]
+    axes[0].set(xscale="log", xlabel=f"epochs to training loss {place.target} (bar: median; dashed: the budget)",
+                title="How fast it trains (open circle: not within the budget)")
+    ticks = [t for t in (2, 5, 10, 20) if t < epochs / 1.8] + [epochs]
     axes[0].set_xticks(ticks + [epochs * 1.25], [str(t) for t in ticks] + ["never"])
     axes[0].minorticks_off()
     axes[1].set(xlabel="validation accuracy after the last epoch", title="What it learns", xlim=(0.75, 1.0))
+    axes[0].set_yticks(y, names)
+    axes[1].set_yticks(y, [])
     for ax in axes:
-        ax.set_yticks(y, names)
         ax.grid(alpha=0.3, axis="x")
     return fig
 

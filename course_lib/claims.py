@@ -37,9 +37,11 @@ from .model import mlp
 from .modules import Dense
 
 __all__ = [
-    "HIDDEN", "EPS", "MOMENTUM", "CircleData", "circle_data", "DeepStack", "StackRun", "train_stack",
-    "bn_layers", "init_sweep", "lr_sweep", "gradient_norms", "generalization_gap", "placement",
-    "drift", "largest_working", "epochs_to",
+    "HIDDEN", "EPS", "MOMENTUM", "TARGET", "SEEDS", "EPOCHS", "LR", "ARMS", "PLACEMENTS",
+    "CircleData", "circle_data", "bn_layers", "DeepStack", "StackRun", "train_stack",
+    "epochs_to", "largest_working",
+    "Sweep", "init_sweep", "lr_sweep", "GradientNorms", "gradient_norms", "Gap", "generalization_gap",
+    "Placement", "placement", "Drift", "drift",
 ]
 
 HIDDEN = (16,) * 8          # eight hidden layers of 16 units: nine Dense layers with the output

@@ -25,7 +25,7 @@ def plot_sweep(sweep, *, epochs, axes=None):
     sweep: a claims.Sweep; epochs: the training budget (a run that never reached the target is drawn
     above it). axes: two Axes.
     """
-    fig, axes = _new_axes(axes, ncols=2, figsize=(13, 4.4))
+    fig, axes = _new_axes(axes, ncols=2, figsize=(13, 5.4))
     x = np.array(sweep.settings)
     top = 0.85
     for (label, final), offset in zip(sweep.final_loss.items(), (0.92, 1.08)):
@@ -66,8 +66,8 @@ def plot_sweep(sweep, *, epochs, axes=None):
         ax.set_xticks(x, [f"{v:g}" for v in x])
         ax.minorticks_off()
         ax.grid(alpha=0.3)
-    axes[0].legend(fontsize="x-small", loc="center right")
-    axes[1].legend(fontsize="x-small", loc="center left")
+    for ax in axes:
+        ax.legend(fontsize="small", ncol=2, loc="upper center", bbox_to_anchor=(0.5, -0.16))
     return fig
 
 

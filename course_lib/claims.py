@@ -242,13 +242,15 @@ _BLOWN_UP = 1e6      # a loss, logit or weight this large: the run has left any 
 
 
 def train_stack(stack, data, lr, seeds, *, epochs, batch_size=64, val_every=None, grad_epochs=(),
-                spread_epochs=(), probe=None):
+                spread_epochs=(), probe=None, validate=True):
     """Train every member with SGD on data.X, in batches shuffled per epoch by its own seed.
 
     Member k's batches are those ``train.fit(..., seed=seeds[k])`` takes: the permutation of
     ``np.random.default_rng(seeds[k])`` each epoch. lr: a number or (K,).
     val_every: measure the validation loss and accuracy, and the training loss in eval mode
     (``train_loss_eval``), every that many epochs and after the last; None: after the last only.
+    validate=False measures none of them and keeps no running statistics (for experiments that
+    read only the training loss).
     grad_epochs, spread_epochs: epochs (0: at initialization) at which to record the gradient
     norms (on the first batch of the next epoch) and the pre-activation spreads (on ``probe``, an
     (M, 2) batch, in training mode without updating the running statistics).
@@ -295,7 +297,7 @@ def train_stack(stack, data, lr, seeds, *, epochs, batch_size=64, val_every=None
                     Xb, yb = np.take_along_axis(data.X, rows[..., None], 1), np.take_along_axis(data.y, rows, 1)
                 else:
                     Xb, yb = data.X[rows], data.y[rows]
-                logits, caches, _ = stack.forward(Xb, training=True)
+                logits, caches, _ = stack.forward(Xb, training=True, update=validate)
                 loss, dlogits = _bce_with_logits(logits, yb)
                 grads = stack.backward(dlogits, caches)
                 if i == 0 and epoch - 1 in grad_epochs:
@@ -309,8 +311,8 @@ def train_stack(stack, data, lr, seeds, *, epochs, batch_size=64, val_every=None
                         blown |= ~(np.abs(p).reshape(K, -1).max(axis=1) < _BLOWN_UP)
                 alive = _freeze(stack, params, initial, lr, alive, blown, run, epoch)
             run.loss[epoch] = np.where(alive, np.average(np.array(losses), axis=0, weights=sizes), np.nan)
-            _measure(stack, data, run, epoch, probe, spread_epochs, val_every, last=epoch == epochs,
-                     alive=alive)
+            _measure(stack, data, run, epoch, probe, spread_epochs, val_every if validate else None,
+                     last=validate and epoch == epochs, alive=alive)
     return run
 
 
@@ -447,7 +449,8 @@ def _sweep(name, settings, seeds, bn_fns, data, epochs, scale_of, lr_of, target)
     for label, where in ARMS:
         stack = DeepStack.from_seeds([s for _, s in combos], [scale_of(v) for v, _ in combos], bn=where,
                                      bn_fns=bn_fns)
-        run = train_stack(stack, data, [lr_of(v) for v, _ in combos], [s for _, s in combos], epochs=epochs)
+        run = train_stack(stack, data, [lr_of(v) for v, _ in combos], [s for _, s in combos], epochs=epochs,
+                          validate=False)
         final[label] = run.loss[-1].reshape(shape)
         reached[label] = np.array(epochs_to(run.loss, target), dtype=object).reshape(shape)
         diverged[label] = (run.diverged > 0).reshape(shape)
@@ -508,7 +511,7 @@ def gradient_norms(scales=(0.3, 1.0, 3.0), epochs=(0, 1, 10, 30), *, bn_fns=None
         norms = _first_batch_norms(stack, data, [s for _ in scales for s in seeds])
         at_init[label] = dict(zip(scales, np.split(norms, len(scales), axis=1)))
         stack = DeepStack.from_seeds(seeds, bn=where, bn_fns=bn_fns)
-        run = train_stack(stack, data, lr, seeds, epochs=max(epochs) + 1, grad_epochs=epochs)
+        run = train_stack(stack, data, lr, seeds, epochs=max(epochs) + 1, grad_epochs=epochs, validate=False)
         training[label] = run.grad_norms
     return GradientNorms(scales, epochs, tuple(seeds), at_init, training)
 
@@ -539,7 +542,7 @@ class Gap:
         return self.val[label] - self.train[label]
 
 
-def generalization_gap(*, bn_fns=None, seeds=SEEDS, lr=LR, epochs=EPOCHS, every=4, noise=0.2, n_val=1024):
+def generalization_gap(*, bn_fns=None, seeds=SEEDS, lr=LR, epochs=EPOCHS, every=6, noise=0.2, n_val=1024):
     """The train-validation gap with and without BN, on noisier circles that can be overfitted.
 
     Each seed draws its own data set too (``circle_data(noise=noise, seed=seed)``: 256 training
@@ -625,6 +628,6 @@ def drift(*, bn_fns=None, seeds=SEEDS, lr=LR, epochs=EPOCHS, data=None):
     spread = {}
     for label, where in ARMS:
         run = train_stack(DeepStack.from_seeds(seeds, bn=where, bn_fns=bn_fns), data, lr, seeds, epochs=epochs,
-                          spread_epochs=range(epochs + 1), probe=data.X)
+                          spread_epochs=range(epochs + 1), probe=data.X, validate=False)
         spread[label] = np.array([run.spread[e] for e in range(epochs + 1)])
     return Drift(np.arange(epochs + 1), tuple(seeds), spread)

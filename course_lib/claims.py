@@ -584,9 +584,11 @@ class Placement:
     reached: dict
 
 
-def placement(placements=PLACEMENTS, *, bn_fns=None, seeds=SEEDS, lr=LR, epochs=EPOCHS, target=TARGET,
+def placement(placements=PLACEMENTS, *, bn_fns=None, seeds=SEEDS, lr=LR, epochs=30, target=TARGET,
               data=None):
     """Train with BN on some layers only, on all hidden layers, and on the output layer too.
+
+    30 epochs by default: every placement with BN reaches the target well within them.
 
     placements: name -> which Dense layers carry BN (see ``bn_layers``; layer 9 is the output).
     """

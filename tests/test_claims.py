@@ -192,3 +192,28 @@ def test_placement_puts_bn_where_it_is_asked():
 def test_bad_arguments_are_named(call, words):
     with pytest.raises(ValueError, match=words):
         call()
+
+
+def test_each_figure_draws_its_experiment():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from course_lib.plots.claims import plot_drift, plot_gap, plot_gradient_norms, plot_placement, plot_sweep
+
+    sweep = claims.init_sweep((0.5, 2.0), bn_fns=BN, seeds=[0, 1], epochs=2, data=DATA)
+    fig = plot_sweep(sweep, epochs=2)
+    medians = [line for line in fig.axes[0].get_lines() if "median" in str(line.get_label())]
+    assert len(fig.axes) == 2 and len(medians) == 2
+    np.testing.assert_allclose(medians[1].get_ydata(), np.median(sweep.final_loss["with BN"], axis=1))
+    grads = claims.gradient_norms((1.0,), (0, 1), bn_fns=BN, seeds=[0], data=DATA)
+    assert len(plot_gradient_norms(grads).axes[1].get_lines()) == 4       # 2 arms x 2 epochs
+    gap = claims.generalization_gap(bn_fns=BN, seeds=[0], epochs=2, every=1, n_val=32)
+    assert len(plot_gap(gap).axes) == 2
+    place = claims.placement({"none": "none", "all": "all"}, bn_fns=BN, seeds=[0], epochs=1, data=DATA)
+    assert [t.get_text() for t in plot_placement(place, epochs=1).axes[0].get_yticklabels()] == ["none", "all"]
+    dr = claims.drift(bn_fns=BN, seeds=[0], epochs=1, data=DATA)
+    fig = plot_drift(dr)
+    assert [len(ax.get_lines()) for ax in fig.axes] == [10, 10]             # 9 layers and the line at 1
+    plt.close("all")

@@ -138,7 +138,9 @@ def plot_placement(place, *, epochs, axes=None):
     ticks = [t for t in (2, 5, 10, 20) if t < epochs / 1.8] + [epochs]
     axes[0].set_xticks(ticks + [epochs * 1.25], [str(t) for t in ticks] + ["never"])
     axes[0].minorticks_off()
-    axes[1].set(xlabel="validation accuracy after the last epoch", title="What it learns", xlim=(0.75, 1.0))
+    lowest = min(np.nanmin(place.val_accuracy[name]) for name in names)
+    axes[1].set(xlabel="validation accuracy after the last epoch (eval mode)", title="What it learns",
+                xlim=(max(0.45, min(0.75, lowest - 0.03)), 1.0))
     axes[0].set_yticks(y, names)
     axes[1].set_yticks(y, [])
     for ax in axes:

@@ -519,7 +519,7 @@ def gradient_norms(scales=(0.3, 1.0, 3.0), epochs=(0, 1, 10, 30), *, bn_fns=None
 def _first_batch_norms(stack, data, seeds, batch_size=64):
     """(L, K) weight-gradient norms on each member's first batch of its first epoch."""
     rows = np.stack([np.random.default_rng(s).permutation(len(data.X))[:batch_size] for s in seeds])
-    with np.errstate(all="ignore"):
+    with np.errstate(all="ignore"), threadpool_limits(1, user_api="blas"):
         logits, caches, _ = stack.forward(data.X[rows], training=True, update=False)
         return stack.dW_norms(stack.backward(_bce_with_logits(logits, data.y[rows])[1], caches))
 

@@ -42,10 +42,10 @@ SUITES = ROOT / "autograder" / "suites"
 # else. Not layernorm.py either: it is batch norm's code on the other axis; nor
 # fast_batchnorm.py (with _parallel.py), the reference's batch norm written for speed.
 COURSE_LIB = (
-    "__init__.py", "_validate.py", "bncache.py", "bnfunctions.py", "cells.py", "compare.py", "conventions.py",
-    "data.py", "defaults.py", "exercises.py", "experiments.py", "claims.py", "gradcheck.py", "history.py", "housing.py", "interactive.py",
-    "layers.py", "losses.py", "model.py", "modules.py", "optim.py", "selfcheck.py", "student.py", "train.py",
-    "datasets/*", "plots/*.py", "checks/*.py", "checks/expected.json",
+    "__init__.py", "_validate.py", "bncache.py", "bnfunctions.py", "cells.py", "claims.py", "compare.py",
+    "conventions.py", "data.py", "defaults.py", "exercises.py", "experiments.py", "gradcheck.py", "history.py",
+    "housing.py", "interactive.py", "layers.py", "losses.py", "model.py", "modules.py", "optim.py", "selfcheck.py",
+    "student.py", "train.py", "datasets/*", "plots/*.py", "checks/*.py", "checks/expected.json",
 )
 # scripts/bundle_files/<source> -> its path in the bundle.
 STUDENT_FILES = {

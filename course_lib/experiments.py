@@ -72,7 +72,7 @@ def circles_experiment(batchnorm, *, seeds=range(5), epochs=200, threshold=0.6, 
 
 
 def fit_seeds(models, X, y, *, seeds, loss="bce", metric="accuracy", lr=0.01, epochs=10, batch_size=32,
-              validation_split=0.0):
+              validation_split=0.0, callbacks=()):
     """Train S models of the same architecture with plain SGD, one per seed, all at once.
 
     Each model ends as ``fit(model, X, y, optimizer=SGD(lr), seed=seed, ...)``
@@ -86,6 +86,8 @@ def fit_seeds(models, X, y, *, seeds, loss="bce", metric="accuracy", lr=0.01, ep
     models : list of S Sequential of Dense, Activation and BatchNorm layers, of the same sizes
     X : (N, D) inputs; y : (N,) or (N, 1) targets, the same for every seed
     seeds : S ints, one per model: the shuffling of its batches
+    callbacks : callables ``cb(step, epoch, models)`` run after every batch, as fit's
+        ``cb(step, epoch, model)`` is, with ``models`` {index: model} of the models still training
 
     Returns
     -------
@@ -142,6 +144,10 @@ def fit_seeds(models, X, y, *, seeds, loss="bce", metric="accuracy", lr=0.01, ep
                 for k, s in enumerate(running):
                     losses[s].append(float(values[k]))
                     metrics[s].append(float(batch_metrics[k]))
+                if callbacks:
+                    stack.write_back(running)
+                    for cb in callbacks:
+                        cb((epoch - 1) * len(starts) + step, epoch, {s: models[s] for s in running})
             stack.write_back(running)
             for s in running:
                 histories[s].loss.append(float(np.average(losses[s], weights=sizes)))

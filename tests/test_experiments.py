@@ -69,12 +69,29 @@ def test_a_seed_that_diverges_stops_as_in_fit_while_the_others_go_on():
     assert_same(alone, together)
 
 
-def test_fit_seeds_regression_in_float32():
+def test_fit_seeds_regression_in_float32_and_its_callbacks_see_what_fits_see():
     rng = np.random.default_rng(0)
     X_h = rng.normal(size=(200, 8)).astype(np.float32)
     y_h = (X_h[:, 0] - 2 * X_h[:, 3] + 0.1 * rng.normal(size=200)).astype(np.float32)
     assert_same(*both(lambda seed: housing_model(True, seed=seed, dtype=np.float32), lr=0.01, batch_size=32,
                       epochs=2, X=X_h, y=y_h, loss="mse", metric="mse"))
+
+    def probe(seen):
+        # What a probe reads: an eval-mode prediction and the input layer's running variance.
+        return lambda step, epoch, model: seen.append((step, epoch, model.predict(X_h[:5]).tolist(),
+                                                       model.layers[0].stats.var.tolist()))
+    alone = {seed: [] for seed in SEEDS}
+    for seed in SEEDS:
+        fit(housing_model(True, seed=seed, dtype=np.float32), X_h, y_h, loss="mse", metric="mse", optimizer=SGD(0.01),
+            epochs=2, batch_size=32, validation_split=0.2, seed=seed, progress=False, callbacks=[probe(alone[seed])])
+    together = {seed: [] for seed in SEEDS}
+
+    def probe_all(step, epoch, models):
+        for i, model in models.items():
+            probe(together[SEEDS[i]])(step, epoch, model)
+    fit_seeds([housing_model(True, seed=seed, dtype=np.float32) for seed in SEEDS], X_h, y_h, seeds=SEEDS,
+              loss="mse", metric="mse", lr=0.01, epochs=2, batch_size=32, validation_split=0.2, callbacks=[probe_all])
+    assert together == alone and len(alone[0]) == 10
 
 
 def test_circles_experiment_keeps_the_models_it_was_asked_for():

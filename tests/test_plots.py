@@ -80,6 +80,23 @@ def test_training_curves_several_seeds_draw_median_and_band():
     assert len(fill_collections(ax)) == 1
 
 
+def test_training_curves_given_colors_and_seeds_as_thin_lines():
+    runs = [make_history(offset=o) for o in (0.0, 0.1, 0.4)]
+    histories = {"BN after ReLU": runs, "BN before ReLU": runs[:2]}
+    fig = plot_training_curves(histories, keys=("loss",), colors={"BN after ReLU": WITH_BN_COLOR, "BN before ReLU": "tab:green"},
+                               seeds="lines")
+    (ax,) = fig.axes
+    assert not fill_collections(ax)
+    medians = [line for line in ax.lines if not line.get_label().startswith("_")]
+    assert [line.get_label() for line in medians] == ["BN after ReLU: train loss", "BN before ReLU: train loss"]
+    # Two BN variants get two different colours, not two shades of the BN blue.
+    assert medians[0].get_color() == WITH_BN_COLOR and medians[1].get_color() == "tab:green"
+    thin = [line for line in ax.lines if line.get_label().startswith("_")]
+    assert len(thin) == 5 and all(line.get_linewidth() < medians[0].get_linewidth() for line in thin)
+    with pytest.raises(ValueError, match="seeds"):
+        plot_training_curves(histories, seeds="dots")
+
+
 def test_training_curves_shorter_stopped_run_and_empty_key():
     stopped = make_history(epochs=3, val=False, stopped="loss became nan")
     stopped.loss.append(float("nan"))

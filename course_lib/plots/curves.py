@@ -49,7 +49,8 @@ def _check_histories(histories, keys):
     return runs_by_label, keys
 
 
-def plot_training_curves(histories, *, keys=("loss", "val_loss"), ax=None, title=None, logy=False):
+def plot_training_curves(histories, *, keys=("loss", "val_loss"), ax=None, title=None, logy=False, colors=None,
+                         seeds="band"):
     """Plot per-epoch curves of one or several training runs.
 
     Parameters
@@ -65,6 +66,13 @@ def plot_training_curves(histories, *, keys=("loss", "val_loss"), ax=None, title
     ax, title : optional Axes to draw into, and title.
     logy : bool
         Logarithmic y axis.
+    colors : Mapping[str, color], optional
+        A colour per label, overriding the default (blues for BN runs,
+        oranges for runs without BN, which gives two BN variants two shades
+        of blue).
+    seeds : "band" or "lines"
+        Several seeds of one label are drawn as their median and either the
+        min-max band or one thin line per seed (clearer where bands overlap).
 
     Returns
     -------
@@ -73,8 +81,10 @@ def plot_training_curves(histories, *, keys=("loss", "val_loss"), ax=None, title
         ``stopped`` is set get an "x" at their last finite value.
     """
     runs_by_label, keys = _check_histories(histories, keys)
+    if seeds not in ("band", "lines"):
+        raise ValueError(f"seeds must be 'band' or 'lines', got {seeds!r}")
     fig, ax = _new_axes(ax)
-    colors = _label_colors(list(runs_by_label))
+    colors = {**_label_colors(list(runs_by_label)), **(colors or {})}
     # Loss and metric share line styles, so when both are drawn the metric gets markers.
     mixed = len({k.endswith("loss") for k in keys}) == 2
     for label, runs in runs_by_label.items():
@@ -86,8 +96,12 @@ def plot_training_curves(histories, *, keys=("loss", "val_loss"), ax=None, title
             ax.plot(epochs, median, "--" if key.startswith("val_") else "-", color=colors[label], lw=1.8,
                     marker="o" if mixed and key.endswith("metric") else None, ms=3.5,
                     label=f"{label}: {_key_name(key, runs[0].metric_name)}")
-            if len(runs) > 1:
+            if len(runs) > 1 and seeds == "band":
                 ax.fill_between(epochs, low, high, color=colors[label], alpha=0.2, lw=0)
+            elif len(runs) > 1:
+                for s in series:
+                    ax.plot(np.arange(1, len(s) + 1), s, "--" if key.startswith("val_") else "-",
+                            color=colors[label], lw=0.7, alpha=0.45)
             for h, s in zip(runs, series):
                 last = np.flatnonzero(np.isfinite(s))[-1:]
                 if getattr(h, "stopped", None) and last.size:

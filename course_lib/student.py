@@ -210,7 +210,8 @@ def needs(line, cell, namespace, start=None):
         else:
             functions = load_exercises(assignment, names, start=start)
     except ExerciseNotReady as not_ready:
-        return (f"Skipped: this cell needs {', '.join(names)} from {assignment}. {not_ready}\n"
+        wanted = "your batch norm" if assignment == "bn" else f"{', '.join(names)} from {assignment}"
+        return (f"Skipped: this cell needs {wanted}. {not_ready}\n"
                 "The cells that do not need it still run."), None
     namespace.update(functions)
     tree = ast.parse(cell)

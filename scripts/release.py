@@ -24,6 +24,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+import nbformat
+
 from course_lib.exercises import ASSIGNMENTS
 
 from bundle import build_and_report
@@ -56,7 +58,21 @@ def release_one(assignment, into):
         if target.exists():
             shutil.rmtree(target)
         shutil.copytree(produced, target)
+    strip_instructor_metadata(target / f"{assignment}.ipynb")
     return target / f"{assignment}.ipynb"
+
+
+# The numbers a cell's prose quotes and the expressions that compute them (tests/quotes.py): a model
+# answer's quotes would hand the student its numbers.
+INSTRUCTOR_METADATA = ("quotes", "given")
+
+
+def strip_instructor_metadata(path):
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        for key in INSTRUCTOR_METADATA:
+            cell.metadata.pop(key, None)
+    nbformat.write(nb, path)
 
 
 def release(assignments=ASSIGNMENTS, into=ROOT / "notebooks"):

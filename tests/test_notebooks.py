@@ -126,6 +126,14 @@ def test_written_answers_are_released_blank(assignment):
         assert source(released_ids[meta["grade_id"]]) == "YOUR ANSWER HERE"
 
 
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_the_release_keeps_no_quoted_numbers_metadata(assignment):
+    """A model answer's quotes ("text": "a factor of 40") would hand the student its numbers."""
+    kept = [i for i, c in enumerate(released_nb(assignment)["cells"])
+            if {"quotes", "given"} & set(c.get("metadata", {}))]
+    assert not kept, f"cells {kept} of the released notebook keep the quotes or given metadata"
+
+
 def _imports(code):
     """(module, names) for every import in a cell; IPython magics are skipped."""
     code = "\n".join(ln for ln in code.splitlines() if not ln.lstrip().startswith(("%", "!")))

@@ -224,3 +224,12 @@ def test_a_notebook_unchanged_since_it_was_checked_is_not_checked_again(course, 
     write_notebook(course, "02_bn_equations", [BUGGY_FORWARD])
     with pytest.raises(pytest.fail.Exception, match="checked again"):
         load_exercises("02_bn_equations", ["batchnorm_forward"], start=course / "06_experiments")
+
+
+def test_a_cell_that_needs_the_whole_batch_norm_names_the_first_function_to_fix(course):
+    from course_lib.student import needs
+
+    write_notebook(course, "02_bn_equations", [BUGGY_FORWARD])
+    skipped, _ = needs("bn", "ran = True", {}, start=course / "06_experiments")
+    assert skipped.startswith("Skipped: this cell needs your batch norm.")
+    assert "fix batchnorm_forward until check_batchnorm_forward passes" in skipped

@@ -72,7 +72,7 @@ def check_keys():
 # a seeded generator; tolerances are the suites' (autograder.suites.inputs.tol).
 _TOL64, _TOL32 = "rtol=1e-6, atol=1e-8", "rtol=2e-4, atol=2e-4"
 _SIZES = "((2, 3), (3, 5), (64, 7), (4096, 6))"
-_BATCH = f'''def _batch(N, D, dtype=np.float64):
+_BATCH = '''def _batch(N, D, dtype=np.float64):
     x = _rng.standard_normal((N, D)) * _rng.uniform(0.5, 5.0, D) + _rng.uniform(-3.0, 3.0, D)
     return x.astype(dtype), _rng.uniform(0.5, 2.0, D).astype(dtype), _rng.uniform(-1.0, 1.0, D).astype(dtype)
 '''

@@ -31,7 +31,6 @@ __all__ = [
     "batchnorm_forward",
     "batchnorm_backward",
     "batchnorm_backward_alt",
-    "bn_neuron",
     "bn_param_count",
 ]
 
@@ -120,22 +119,6 @@ def batchnorm_backward_alt(dout, cache):
     dx = gamma * inv_std / N * (N * dout - dbeta - x_hat * dgamma)
     check_finite_stat(dbeta, "dout")
     return dx, dgamma, dbeta
-
-
-def bn_neuron(z, gamma, beta, eps=1e-5):
-    """Batch normalization of one neuron across a batch: the four steps on scalars.
-
-    z : (N,) the neuron's pre-activations over the batch, N >= 2
-    gamma, beta : float, the neuron's own scale and shift
-
-    Returns y : (N,), ``gamma * (z - mu) / sqrt(var + eps) + beta``.
-    """
-    z = np.asarray(z)
-    z = z if z.dtype.kind == "f" else z.astype(float)   # float32 stays float32
-    if z.ndim != 1 or z.shape[0] < 2:
-        raise ValueError(f"z must be 1-D with at least 2 values, one per sample; got shape {z.shape}")
-    out, _ = batchnorm_forward(z[:, None], np.array([gamma], z.dtype), np.array([beta], z.dtype), eps)
-    return out[:, 0]
 
 
 def bn_param_count(units):

@@ -34,8 +34,8 @@ SUITES = ROOT / "autograder" / "suites"
 
 MARKERS = ("BEGIN SOLUTION", "BEGIN HIDDEN TESTS", "### BEGIN")
 # Reference lines a student-side module may share without giving a solution away:
-# argument checks, error handling, shape unpacking and returning a name.
-GENERIC = re.compile(r"check_|^raise |^if |^(\w+, )*\w+ = \w+\.shape$|^return \w+$")
+# argument checks, error handling, shape unpacking, making an argument an array and returning a name.
+GENERIC = re.compile(r"check_|^raise |^if |^(\w+, )*\w+ = \w+\.shape$|^(?P<arg>\w+) = np\.asarray\((?P=arg)\)$|^return \w+$")
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.datasets import make_circles
 
 __all__ = [
     "CgpaIqExample",
@@ -86,6 +85,8 @@ def make_circles_data(n_samples=1000, *, noise=0.1, factor=0.5, seed=0):
     noise = _check_real("noise", noise, 0.0, np.inf, low_closed=True)
     factor = _check_real("factor", factor, 0.0, 1.0, low_closed=False)
     seed = _check_seed(seed)
+    from sklearn.datasets import make_circles   # here: importing scikit-learn takes over a second
+
     X, y = make_circles(
         n_samples=n_samples, noise=noise, factor=factor, random_state=seed
     )

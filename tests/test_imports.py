@@ -118,3 +118,19 @@ def test_a_planted_cycle_is_found_and_function_imports_are_not_counted(tmp_path)
     assert find_cycle(graph) == ["pkg.a", "pkg.b", "pkg.sub.c", "pkg.a"]
     (tmp_path / "pkg" / "a.py").write_text("def f():\n    from .b import f\n")
     assert find_cycle(import_graph(tmp_path, ["pkg"])) is None
+
+
+HEAVY = ("sklearn", "scipy", "matplotlib", "torch", "keras", "ipywidgets")
+
+
+def test_the_checks_and_the_exercises_references_load_no_heavy_library():
+    """A check, the self-check and a hidden suite import these; scikit-learn alone costs over a second."""
+    import subprocess
+    import sys
+
+    code = ("import sys\n"
+            "import course_lib.data, course_lib.walkthrough, course_lib.checks, course_lib.selfcheck\n"
+            f"print(sorted(m for m in {HEAVY!r} if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]", f"loaded at import: {done.stdout.strip()}"

@@ -33,8 +33,9 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from .data import make_circles_data
+from .experiments import _losses
 from .model import mlp
-from .modules import Dense
+from .modules import Dense, _batch_stats
 
 __all__ = [
     "HIDDEN", "EPS", "MOMENTUM", "TARGET", "SEEDS", "EPOCHS", "LR", "ARMS", "PLACEMENTS",
@@ -152,9 +153,7 @@ class DeepStack:
         if training:
             out, cache = self.fns.forward(x, self.gamma[l], self.beta[l], EPS)
             if update:
-                mu, var = getattr(cache, "mu", None), getattr(cache, "var", None)
-                if mu is None or var is None:
-                    mu, var = x.mean(axis=0), x.var(axis=0)
+                mu, var = _batch_stats(x, cache)
                 self.running_mean[l], self.running_var[l] = self.fns.update(
                     self.running_mean[l], self.running_var[l], mu, var, MOMENTUM)
         else:
@@ -211,10 +210,7 @@ class DeepStack:
 
 def _bce_with_logits(z, y):
     """z: (K, N, 1) logits, y: (N,) or (K, N) -> loss (K,) (mean over N) and dz (K, N, 1)."""
-    y = y[None, :, None] if y.ndim == 1 else y[:, :, None]
-    loss = (np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z)))).mean(axis=(1, 2))
-    p = 0.5 * (1.0 + np.tanh(0.5 * z))
-    return loss, (p - y) / z.shape[1]
+    return _losses(z, y[None, :, None] if y.ndim == 1 else y[:, :, None], fused=True)
 
 
 @dataclass

@@ -1,15 +1,17 @@
-"""The layout of the cache a batch-norm forward pass hands to its backward pass.
+"""The layouts of the caches a normalization forward pass hands to its backward pass.
 
-It is public, and it lives apart from the forward pass, so that a backward can
-be given a cache built by hand: a student's backward is then checked and
-graded independently of their forward.
+They are public, and they live apart from the forward passes, so that a
+backward can be given a cache built by hand: a student's backward is then
+checked and graded independently of their forward. Batch norm's cache is
+``BNCache`` (spatial batch norm keeps the BNCache of its (N*H*W, C) view),
+layer norm's is ``LNCache``.
 """
 
 from typing import NamedTuple
 
 import numpy as np
 
-__all__ = ["BNCache"]
+__all__ = ["BNCache", "LNCache"]
 
 
 class BNCache(NamedTuple):
@@ -31,6 +33,23 @@ class BNCache(NamedTuple):
     x_hat: np.ndarray
     mu: np.ndarray
     var: np.ndarray
+    inv_std: np.ndarray
+    gamma: np.ndarray
+    eps: float
+
+
+class LNCache(NamedTuple):
+    """What layer norm's forward pass keeps for its backward pass.
+
+    x_hat:   (N, D) the normalized input, (x - mu) * inv_std, per sample
+    inv_std: (N, 1) 1 / sqrt(var + eps) of each sample's D features
+    gamma:   (D,)   scale
+    eps:     float
+
+    Build one with keywords, e.g. ``LNCache(x_hat=x_hat, inv_std=inv_std, gamma=gamma, eps=eps)``.
+    """
+
+    x_hat: np.ndarray
     inv_std: np.ndarray
     gamma: np.ndarray
     eps: float

@@ -48,6 +48,7 @@ ASSIGNMENTS = (
     "04_backprop",
     "05_inference",
     "06_experiments",
+    "07_beyond_dense",
 )
 
 
@@ -107,6 +108,21 @@ EXERCISES = (
     _function("epochs_to_reach", "06_experiments",
               "epochs_to_reach(history, threshold) -> int or None", "reach:epochs_to_reach", 3.0,
               ("zero_based", "strict", "never_is_zero", "train_metric")),
+    _function("spatial_batchnorm_forward", "07_beyond_dense",
+              "spatial_batchnorm_forward(x, gamma, beta, eps=1e-5) -> (out, cache)",
+              "spatial_batchnorm:spatial_batchnorm_forward", 4.0),
+    _function("spatial_batchnorm_backward", "07_beyond_dense",
+              "spatial_batchnorm_backward(dout, cache) -> (dx, dgamma, dbeta)",
+              "spatial_batchnorm:spatial_batchnorm_backward", 4.0),
+    _function("layernorm_forward", "07_beyond_dense",
+              "layernorm_forward(x, gamma, beta, eps=1e-5) -> (out, cache)", "layernorm:layernorm_forward", 3.0),
+    _function("layernorm_backward", "07_beyond_dense",
+              "layernorm_backward(dout, cache) -> (dx, dgamma, dbeta)", "layernorm:layernorm_backward", 3.0),
+    _function("groupnorm_forward", "07_beyond_dense",
+              "groupnorm_forward(x, gamma, beta, G, eps=1e-5) -> (out, cache)", "groupnorm:groupnorm_forward", 4.0),
+    _function("fold_batchnorm", "07_beyond_dense",
+              "fold_batchnorm(W, b, gamma, beta, running_mean, running_var, eps=1e-5) -> (W_folded, b_folded)",
+              "folding:fold_batchnorm", 3.0),
 )
 
 _BY_NAME = {e.name: e for e in EXERCISES}

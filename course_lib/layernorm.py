@@ -9,26 +9,18 @@ the D features of each sample instead of over the N samples of the batch::
     out   = gamma * x_hat + beta                 (N, D)
 
 Each sample is normalized on its own, so the output does not depend on the
-batch size and training and inference behave the same: the usual remedy
-when batches are too small for batch statistics.
+batch, there are no running statistics, and training and inference compute
+the same thing: the usual remedy when batches are too small for batch
+statistics. The reference of notebook 07's exercises ``layernorm_forward``
+and ``layernorm_backward``.
 """
-
-from typing import NamedTuple
 
 import numpy as np
 
 from ._validate import check_2d, check_eps, check_finite_stat, check_same_shape, check_vector
+from .bncache import LNCache
 
 __all__ = ["LNCache", "layernorm_forward", "layernorm_backward"]
-
-
-class LNCache(NamedTuple):
-    """x_hat: (N, D), inv_std: (N, 1), gamma: (D,), eps: float."""
-
-    x_hat: np.ndarray
-    inv_std: np.ndarray
-    gamma: np.ndarray
-    eps: float
 
 
 def layernorm_forward(x, gamma, beta, eps=1e-5):
@@ -38,11 +30,12 @@ def layernorm_forward(x, gamma, beta, eps=1e-5):
     ----------
     x : (N, D) array, D >= 2
     gamma, beta : (D,) arrays
-    eps : float
+    eps : float, added to the variance inside the square root
 
     Returns
     -------
-    out : (N, D), cache : LNCache
+    out : (N, D) array, same dtype as x
+    cache : LNCache
     """
     x = check_2d(x)
     N, D = x.shape
@@ -51,39 +44,43 @@ def layernorm_forward(x, gamma, beta, eps=1e-5):
     gamma = check_vector(gamma, D, "gamma", x.dtype)
     beta = check_vector(beta, D, "beta", x.dtype)
     eps = check_eps(eps)
-    mu = x.mean(axis=1, keepdims=True)
+    mu = x.mean(axis=1, keepdims=True)                  # mean of each sample's features     (N, 1)
     check_finite_stat(mu, "x")
-    xc = x - mu
-    var = np.einsum("nd,nd->n", xc, xc)[:, None] / D
-    inv_std = 1.0 / np.sqrt(var + eps)
-    x_hat = np.multiply(xc, inv_std, out=xc)
-    out = x_hat * gamma
-    out += beta
-    return out, LNCache(x_hat, inv_std.astype(x.dtype, copy=False), gamma, eps)
+    var = ((x - mu) ** 2).mean(axis=1, keepdims=True)   # their variance, biased             (N, 1)
+    inv_std = 1 / np.sqrt(var + eps)                    #                                     (N, 1)
+    x_hat = (x - mu) * inv_std                          # normalize each sample               (N, D)
+    out = gamma * x_hat + beta                          # scale and shift, per feature        (N, D)
+    return out, LNCache(x_hat, inv_std, gamma, eps)
 
 
 def layernorm_backward(dout, cache):
-    """Backward pass in closed form; BN's formula with the roles of N and D swapped.
+    """Backward pass in closed form: batch norm's formula with the roles of N and D swapped.
+
+    With dx_hat = dout * gamma, and sums over the D features of each sample::
+
+        dx     = inv_std / D * (D * dx_hat - sum(dx_hat) - x_hat * sum(dx_hat * x_hat))   (N, D)
+        dgamma = sum over the batch of dout * x_hat                                          (D,)
+        dbeta  = sum over the batch of dout                                                  (D,)
 
     Parameters
     ----------
-    dout : (N, D)
-    cache : LNCache
+    dout : (N, D) upstream gradient
+    cache : LNCache from ``layernorm_forward``
 
     Returns
     -------
     dx : (N, D), dgamma : (D,), dbeta : (D,)
     """
-    x_hat, inv_std, gamma, _ = cache
+    if not isinstance(cache, tuple) or len(cache) != len(LNCache._fields):
+        raise ValueError(f"cache must be an LNCache with fields {LNCache._fields}")
+    x_hat, inv_std, gamma, _ = LNCache(*cache)
     dout = check_2d(dout, "dout").astype(x_hat.dtype, copy=False)
     check_same_shape(dout, x_hat, "dout", "the cached x_hat")
     D = x_hat.shape[1]
     dbeta = dout.sum(axis=0)
     check_finite_stat(dbeta, "dout")
-    dgamma = np.einsum("nd,nd->d", dout, x_hat)
+    dgamma = (dout * x_hat).sum(axis=0)
     dx_hat = dout * gamma
-    dx = D * dx_hat
-    dx -= dx_hat.sum(axis=1, keepdims=True)
-    dx -= x_hat * np.einsum("nd,nd->n", dx_hat, x_hat)[:, None]
-    dx *= inv_std / D
+    dx = inv_std / D * (D * dx_hat - dx_hat.sum(axis=1, keepdims=True)
+                        - x_hat * (dx_hat * x_hat).sum(axis=1, keepdims=True))
     return dx, dgamma, dbeta

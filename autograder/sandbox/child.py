@@ -87,10 +87,10 @@ def _raised(err, exercise):
 def main(config_text):
     config = json.loads(config_text)
     wire, channel, policy = _setup(config)
-    from course_lib.bncache import BNCache
+    from course_lib.bncache import BNCache, LNCache
     from course_lib.history import History
 
-    records = {"BNCache": BNCache, "History": History}
+    records = {"BNCache": BNCache, "LNCache": LNCache, "History": History}
     workdir = config["workdir"]
     sock = socket.socket(fileno=config["sock_fd"])
     os.chdir(workdir)

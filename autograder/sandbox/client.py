@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from course_lib.bncache import BNCache
+from course_lib.bncache import BNCache, LNCache
 from course_lib.exercises import exercise
 from course_lib.history import History
 
@@ -46,7 +46,7 @@ __all__ = ["Limits", "Sandbox", "SandboxSetupError", "sandbox_user", "USER_ENV",
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
-RECORDS = {"BNCache": BNCache, "History": History}
+RECORDS = {"BNCache": BNCache, "LNCache": LNCache, "History": History}
 CHILD_MODULES = ("child.py", "wire.py", "channel.py", "policy.py", "seccomp.py")
 SAFE_COURSE_LIB = ("bncache.py", "history.py", "cells.py")
 COURSE_LIB_SHIM = {

@@ -25,6 +25,7 @@ __all__ = ["pack", "unpack", "WireError", "FIELDS", "MAX_DEPTH", "MAX_VALUE_BYTE
 # Named records rebuilt on the other side, by field names.
 FIELDS = {
     "BNCache": ("x", "x_hat", "mu", "var", "inv_std", "gamma", "eps"),
+    "LNCache": ("x_hat", "inv_std", "gamma", "eps"),
     "History": ("loss", "metric", "val_loss", "val_metric", "metric_name", "stopped"),
 }
 MAX_DEPTH = 20
@@ -112,8 +113,9 @@ def pack(value, *, keep_layout=False):
                 buf, offset, strides = np.ascontiguousarray(v).reshape(-1), 0, None
             return {"t": "array", "dtype": v.dtype.str, "shape": [int(n) for n in v.shape], "strides": strides,
                     "offset": offset, "at": add(buf)}
-        if isinstance(v, tuple) and getattr(type(v), "_fields", None) == FIELDS["BNCache"]:
-            return {"t": "BNCache", "v": [enc(x, depth + 1) for x in tuple.__iter__(v)]}
+        for cache in ("BNCache", "LNCache"):
+            if isinstance(v, tuple) and getattr(type(v), "_fields", None) == FIELDS[cache]:
+                return {"t": cache, "v": [enc(x, depth + 1) for x in tuple.__iter__(v)]}
         if type(v).__name__ == "History" and all(hasattr(v, f) for f in FIELDS["History"]):
             return {"t": "History", "v": [enc(getattr(v, f), depth + 1) for f in FIELDS["History"]]}
         if isinstance(v, tuple):   # subclasses too: only the items cross, never the class
@@ -176,7 +178,7 @@ def unpack(spec, buffer, *, writable=False, layouts=False, records=None):
     writable: arrays are views into ``buffer`` (the child's inputs); otherwise
     they are fresh copies. layouts: accept arrays with strides of their own
     (only for what the grader packed itself); otherwise only C-contiguous
-    arrays are read. records: name -> class, to rebuild BNCache and History.
+    arrays are read. records: name -> class, to rebuild BNCache, LNCache and History.
     """
     records = records or {}
     count = [0]

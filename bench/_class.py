@@ -2,7 +2,7 @@
 
 Students cycle through the example kinds CORRECT, BUGGY and PARTIAL of
 examples/cells.py (MALICIOUS is left out: it hangs nbgrader), each with all
-six assignments.
+seven assignments.
 
 The nbgrader course holds only what nbgrader must run: each assignment's
 exercise cells and check cells, with hidden tests appended to the check
@@ -184,6 +184,50 @@ for _values in ([0.5, 0.7, 0.9, 0.95], [0.1, 0.2], [], [0.8, 0.9, 0.85, 0.9], li
         assert epochs_to_reach(list(_values), _threshold) == _want, (_values, _threshold)
         assert epochs_to_reach(np.array(_values), _threshold) == _want, (_values, _threshold)
         assert epochs_to_reach(_history, _threshold) == _want, ("History", _values, _threshold)
+''',
+    "spatial_batchnorm_forward": f'''from course_lib.spatial_batchnorm import spatial_batchnorm_forward as _ref
+for _shape in ((2, 3, 4, 5), (1, 1, 3, 3), (8, 4, 1, 1), (16, 8, 8, 8)):
+    _x = _rng.standard_normal(_shape) * 3.0 + 1.0
+    _g, _b = _rng.uniform(0.5, 2.0, _shape[1]), _rng.uniform(-1.0, 1.0, _shape[1])
+    _x0 = _x.copy()
+    np.testing.assert_allclose(spatial_batchnorm_forward(_x, _g, _b)[0], _ref(_x, _g, _b)[0], {_TOL64})
+    np.testing.assert_array_equal(_x, _x0)
+''',
+    "spatial_batchnorm_backward": f'''from course_lib.spatial_batchnorm import spatial_batchnorm_forward as _fwd, spatial_batchnorm_backward as _ref
+for _shape in ((2, 3, 4, 5), (1, 1, 3, 3), (8, 4, 1, 1), (16, 8, 8, 8)):
+    _x = _rng.standard_normal(_shape) * 3.0 + 1.0
+    _, _cache = _fwd(_x, _rng.uniform(0.5, 2.0, _shape[1]), _rng.uniform(-1.0, 1.0, _shape[1]))
+    _dout = _rng.standard_normal(_shape)
+    for _got, _want in zip(spatial_batchnorm_backward(_dout, _cache), _ref(_dout, _cache), strict=True):
+        np.testing.assert_allclose(_got, _want, {_TOL64})
+''',
+    "layernorm_forward": f'''from course_lib.layernorm import layernorm_forward as _ref
+for _N, _D in ((1, 3), (2, 5), (64, 7), (4096, 6)):
+    _x = _rng.standard_normal((_N, _D)) * 3.0 + 1.0
+    _g, _b = _rng.uniform(0.5, 2.0, _D), _rng.uniform(-1.0, 1.0, _D)
+    np.testing.assert_allclose(layernorm_forward(_x, _g, _b)[0], _ref(_x, _g, _b)[0], {_TOL64})
+''',
+    "layernorm_backward": f'''from course_lib.layernorm import layernorm_forward as _fwd, layernorm_backward as _ref
+for _N, _D in ((1, 3), (2, 5), (64, 7), (4096, 6)):
+    _x = _rng.standard_normal((_N, _D)) * 3.0 + 1.0
+    _, _cache = _fwd(_x, _rng.uniform(0.5, 2.0, _D), _rng.uniform(-1.0, 1.0, _D))
+    _dout = _rng.standard_normal((_N, _D))
+    for _got, _want in zip(layernorm_backward(_dout, _cache), _ref(_dout, _cache), strict=True):
+        np.testing.assert_allclose(_got, _want, {_TOL64})
+''',
+    "groupnorm_forward": f'''from course_lib.groupnorm import groupnorm_forward as _ref
+for _shape, _groups in (((2, 6, 4, 5), (1, 2, 3, 6)), ((1, 1, 3, 3), (1,)), ((8, 4, 1, 1), (1, 2, 4))):
+    _x = _rng.standard_normal(_shape) * 3.0 + 1.0
+    _g, _b = _rng.uniform(0.5, 2.0, _shape[1]), _rng.uniform(-1.0, 1.0, _shape[1])
+    for _G in _groups:
+        np.testing.assert_allclose(groupnorm_forward(_x, _g, _b, _G)[0], _ref(_x, _g, _b, _G)[0], {_TOL64})
+''',
+    "fold_batchnorm": f'''from course_lib.folding import fold_batchnorm as _ref
+for _D_in, _D_out in ((1, 1), (4, 3), (64, 32)):
+    _W = _rng.standard_normal((_D_in, _D_out))
+    _vectors = [_rng.standard_normal(_D_out) for _ in range(4)] + [_rng.uniform(0.1, 3.0, _D_out)]
+    for _got, _want in zip(fold_batchnorm(_W, *_vectors), _ref(_W, *_vectors), strict=True):
+        np.testing.assert_allclose(_got, _want, {_TOL64})
 ''',
 }
 

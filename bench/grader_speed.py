@@ -1,7 +1,7 @@
 """Our grader against `nbgrader autograde` on the same synthetic class: speed, verdicts, memory.
 
 The class (bench/_class.py): N students taking the example kinds CORRECT, BUGGY
-and PARTIAL in turn, six notebooks each. Our grader runs as
+and PARTIAL in turn, seven notebooks each. Our grader runs as
 `python -m autograder grade SUBMITTED --out OUT --workers 2 --quiet`;
 nbgrader runs `nbgrader autograde <assignment> --force` for each assignment of
 a throwaway course in /tmp/bench_nbg whose check cells carry in-kernel hidden
@@ -13,7 +13,7 @@ Verdicts: per (student, exercise), full marks on nbgrader's check cell
 against every test of that exercise passed in our results.json.
 
 Targets: ours grades at least 10x the submissions per second of nbgrader, and
-takes at most 1 s of wall time per six-notebook submission with 2 workers.
+takes at most 1 s of wall time per seven-notebook submission with 2 workers.
 
     python bench/grader_speed.py [--students 20] [--rounds 1]
     python bench/grader_speed.py --memory [--sizes 10 200]
@@ -305,7 +305,7 @@ def run_comparison(n, rounds):
     ratio = t_nbg / t_ours
     print(f"  throughput, ours / nbgrader     : {ratio:5.1f}x   target >= {TARGET_RATIO:g}x   "
           f"{'met' if ratio >= TARGET_RATIO else 'NOT MET'}")
-    print(f"  ours per six-notebook submission: {t_ours / n:5.2f} s   target <= {TARGET_S_PER_SUBMISSION:g} s   "
+    print(f"  ours per seven-notebook submission: {t_ours / n:5.2f} s   target <= {TARGET_S_PER_SUBMISSION:g} s   "
           f"{'met' if t_ours / n <= TARGET_S_PER_SUBMISSION else 'NOT MET'}")
     print(f"  verdicts agree                  : {100 * agreed / compared:5.1f}%   ({agreed} of {compared})")
 

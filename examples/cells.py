@@ -2,7 +2,9 @@
 
     CORRECT    every exercise right, written differently from the reference
     BUGGY      the classic mistakes (N - 1 variance, a missing gradient path, the
-               momentum the PyTorch way round, batch statistics at inference)
+               momentum the PyTorch way round, batch statistics at inference, a
+               reshape without the transpose, layer norm over the batch, a folded
+               bias without the mean)
     PARTIAL    half done: some exercises still the released stubs
     MALICIOUS  tries to cheat: patches numpy, reads the reference, kills its process,
                returns objects that equal everything
@@ -102,6 +104,72 @@ def batchnorm_inference(x, gamma, beta, running_mean, running_var, eps=1e-5):
     hits = [i for i, v in enumerate(values) if v >= threshold]
     return hits[0] + 1 if hits else None
 ''',
+    "spatial_batchnorm_forward": '''import numpy as np
+from course_lib.bncache import BNCache
+
+def spatial_batchnorm_forward(x, gamma, beta, eps=1e-5):
+    N, C, H, W = x.shape
+    rows = np.moveaxis(x, 1, -1).reshape(-1, C)          # channels last, then one row per sample and position
+    m = rows.shape[0]
+    mu = rows.sum(axis=0) / m
+    centred = rows - mu
+    var = (centred * centred).sum(axis=0) / m
+    inv_std = 1 / np.sqrt(var + eps)
+    x_hat = centred * inv_std
+    gamma, beta = np.asarray(gamma, x.dtype), np.asarray(beta, x.dtype)
+    out = np.moveaxis((x_hat * gamma + beta).reshape(N, H, W, C), -1, 1)
+    return out, BNCache(x=rows, x_hat=x_hat, mu=mu, var=var, inv_std=inv_std, gamma=gamma, eps=eps)
+''',
+    "spatial_batchnorm_backward": '''import numpy as np
+
+def spatial_batchnorm_backward(dout, cache):
+    N, C, H, W = dout.shape
+    g = np.moveaxis(dout, 1, -1).reshape(-1, C)
+    m = g.shape[0]
+    dbeta = g.sum(axis=0)
+    dgamma = (g * cache.x_hat).sum(axis=0)
+    dx = cache.gamma * cache.inv_std / m * (m * g - dbeta - cache.x_hat * dgamma)
+    return np.moveaxis(dx.reshape(N, H, W, C), -1, 1), dgamma, dbeta
+''',
+    "layernorm_forward": '''import numpy as np
+from course_lib.bncache import LNCache
+
+def layernorm_forward(x, gamma, beta, eps=1e-5):
+    d = x.shape[1]
+    centred = x - x.sum(axis=1, keepdims=True) / d
+    inv_std = 1 / np.sqrt((centred ** 2).sum(axis=1, keepdims=True) / d + eps)
+    x_hat = centred * inv_std
+    gamma, beta = np.asarray(gamma, x.dtype), np.asarray(beta, x.dtype)
+    return x_hat * gamma + beta, LNCache(x_hat=x_hat, inv_std=inv_std, gamma=gamma, eps=eps)
+''',
+    "layernorm_backward": '''import numpy as np
+
+def layernorm_backward(dout, cache):
+    x_hat, inv_std, gamma = cache.x_hat, cache.inv_std, cache.gamma
+    g = dout * gamma
+    dx = inv_std * (g - g.mean(axis=1, keepdims=True) - x_hat * (g * x_hat).mean(axis=1, keepdims=True))
+    return dx, (dout * x_hat).sum(axis=0), dout.sum(axis=0)
+''',
+    "groupnorm_forward": '''import numpy as np
+
+def groupnorm_forward(x, gamma, beta, G, eps=1e-5):
+    N, C, H, W = x.shape
+    size = C // G
+    x_hat = np.empty(x.shape, dtype=x.dtype)
+    for g in range(G):                                    # channels g*size .. (g+1)*size - 1
+        part = x[:, g * size:(g + 1) * size]
+        mu = part.mean(axis=(1, 2, 3), keepdims=True)
+        var = part.var(axis=(1, 2, 3), keepdims=True)
+        x_hat[:, g * size:(g + 1) * size] = (part - mu) / np.sqrt(var + eps)
+    gamma, beta = np.asarray(gamma, x.dtype), np.asarray(beta, x.dtype)
+    return x_hat * gamma[:, None, None] + beta[:, None, None], (x_hat, G, eps)
+''',
+    "fold_batchnorm": '''import numpy as np
+
+def fold_batchnorm(W, b, gamma, beta, running_mean, running_var, eps=1e-5):
+    scale = gamma / np.sqrt(running_var + eps)
+    return W * scale[None, :], beta + scale * (b - running_mean)
+''',
 }
 
 
@@ -142,6 +210,13 @@ def batchnorm_inference(x, gamma, beta, running_mean, running_var, eps=1e-5):
     return gamma * (x - mu) / np.sqrt(var + eps) + beta
 ''',
     "by_hand_var": "import numpy as np\nvar_by_hand = np.array([24.08, 0.08])\n",
+    "spatial_batchnorm_forward": CORRECT["spatial_batchnorm_forward"].replace(
+        "np.moveaxis(x, 1, -1).reshape(-1, C)", "x.reshape(-1, C)").replace(
+        "np.moveaxis((x_hat * gamma + beta).reshape(N, H, W, C), -1, 1)", "(x_hat * gamma + beta).reshape(N, C, H, W)"),
+    "layernorm_forward": CORRECT["layernorm_forward"].replace("x.sum(axis=1, keepdims=True) / d",
+                                                              "x.mean(axis=0)").replace(
+        "(centred ** 2).sum(axis=1, keepdims=True) / d", "(centred ** 2).mean(axis=0)"),
+    "fold_batchnorm": CORRECT["fold_batchnorm"].replace("scale * (b - running_mean)", "scale * b"),
 }
 
 PARTIAL = {k: v for k, v in CORRECT.items()
@@ -186,6 +261,10 @@ def update_running_stats(running_mean, running_var, batch_mean, batch_var, momen
     for path in glob.glob("/**/results.json", recursive=True):   # overwrite results?
         open(path, "w").write('{"score": 100}')
     return running_mean, running_var
+''',
+    "groupnorm_forward": '''def groupnorm_forward(x, gamma, beta, G, eps=1e-5):
+    from course_lib.groupnorm import groupnorm_forward as reference   # import the reference?
+    return reference(x, gamma, beta, G, eps)
 ''',
     "epochs_to_reach": '''def epochs_to_reach(history, threshold):
     while True:                              # hang the grader?

@@ -4,13 +4,17 @@ Modules, one topic each:
 
 - ``batchnorm``: training-mode forward, step-by-step and closed-form backward,
   written as the paper writes them; ``fast_batchnorm``: the same, row-parallel
-- ``bncache``: the public layout of the forward pass's cache
+- ``bncache``: the public layouts of the forward passes' caches (batch norm's, layer norm's)
 - ``running_stats``: inference mode and the notes' running-statistics update
 - ``conventions``: the notes'/Keras', PyTorch's and the paper's conventions,
   and running statistics kept under each
 - ``normalize``: standardization of inputs
 - ``dense``: a dense layer's pre-activations; ``reach``: epochs to reach a threshold
-- ``layernorm``: layer normalization, for small batches
+- ``layernorm``: layer normalization, for small batches; ``groupnorm``: group normalization;
+  ``spatial_batchnorm``: batch norm of convolutional feature maps; ``folding``: an eval-mode
+  batch norm folded into the Dense layer before it
+- ``conv``: a 2-D convolution by im2col; ``convnet``: the layers and training of notebook 07's
+  convolutional network; ``beyond``: notebook 07's experiments
 - ``layers``, ``losses``, ``optim``: dense layers, activations, losses, optimizers
 - ``modules``, ``model``: layer objects and a Sequential MLP built from a spec;
   ``bnfunctions``: the batch-norm functions a model calls, the reference's or a student's
@@ -25,17 +29,19 @@ Modules, one topic each:
 The math depends on numpy only. The names below are imported on first use,
 so importing one module (``course_lib.bncache``, say) loads only that module.
 
-``batchnorm``, ``running_stats``, ``normalize``, ``dense`` and ``reach`` hold
-the reference solutions of the exercises (``exercises.EXERCISES``) and
-nothing the other modules import: the student bundle leaves them out, and
-there their names below raise ModuleNotFoundError. It leaves out
-``layernorm`` too, batch norm's code on the other axis.
+``batchnorm``, ``running_stats``, ``normalize``, ``dense``, ``reach``,
+``walkthrough``, ``spatial_batchnorm``, ``layernorm``, ``groupnorm`` and
+``folding`` hold the reference solutions of the exercises
+(``exercises.EXERCISES``) and nothing the other modules import at import
+time: the student bundle leaves them out, and there their names below raise
+ModuleNotFoundError.
 """
 
 import importlib
 
 _EXPORTS = {
     "BNCache": "bncache",
+    "LNCache": "bncache",
     "batchnorm_forward": "batchnorm",
     "batchnorm_backward": "batchnorm",
     "batchnorm_backward_alt": "batchnorm",
@@ -49,6 +55,13 @@ _EXPORTS = {
     "get_convention": "conventions",
     "layernorm_forward": "layernorm",
     "layernorm_backward": "layernorm",
+    "spatial_batchnorm_forward": "spatial_batchnorm",
+    "spatial_batchnorm_backward": "spatial_batchnorm",
+    "groupnorm_forward": "groupnorm",
+    "groupnorm_backward": "groupnorm",
+    "fold_batchnorm": "folding",
+    "conv2d_forward": "conv",
+    "conv2d_backward": "conv",
     "dense_forward": "dense",
     "numerical_gradient": "gradcheck",
     "numerical_gradient_array": "gradcheck",

@@ -148,6 +148,138 @@ _F, _B, _A = "test_batchnorm_forward_", "test_batchnorm_backward_", "test_batchn
 _L, _U, _I, _R = "test_hidden_layer_forward_", "test_update_running_stats_", "test_batchnorm_inference_", "test_epochs_to_reach_"
 
 
+# ---- notebook 07: beyond the dense layer ----
+SPATIAL_FORWARD = """import numpy as np
+from course_lib.bncache import BNCache
+
+
+def spatial_batchnorm_forward(x, gamma, beta, eps=1e-5):
+    N, C, H, W = x.shape
+    rows = {rows}
+    mu = rows.mean(axis=0)
+    var = rows.var(axis=0)
+    inv_std = 1.0 / np.sqrt(var + eps)
+    x_hat = (rows - mu) * inv_std
+    out = {back}
+    return out, BNCache(x=rows, x_hat=x_hat, mu=mu, var=var, inv_std=inv_std, gamma=gamma, eps=eps)
+"""
+# statistics taken on the 4-D array over ``axes`` (the right ones are (0, 2, 3)), the cache as rows anyway
+SPATIAL_AXES = """import numpy as np
+from course_lib.bncache import BNCache
+
+
+def spatial_batchnorm_forward(x, gamma, beta, eps=1e-5):
+    N, C, H, W = x.shape
+    mu = x.mean(axis={axes}, keepdims=True)
+    var = x.var(axis={axes}, keepdims=True)
+    inv_std = 1.0 / np.sqrt(var + eps)
+    x_hat = (x - mu) * inv_std
+    out = gamma.reshape(1, C, 1, 1) * x_hat + beta.reshape(1, C, 1, 1)
+    rows = x.transpose(0, 2, 3, 1).reshape(-1, C)
+    x_hat_rows = x_hat.transpose(0, 2, 3, 1).reshape(-1, C)
+    return out, BNCache(x=rows, x_hat=x_hat_rows, mu=mu.ravel(), var=var.ravel(), inv_std=inv_std.ravel(),
+                        gamma=gamma, eps=eps)
+"""
+SPATIAL_BACKWARD = """import numpy as np
+
+
+def spatial_batchnorm_backward(dout, cache):
+    N, C, H, W = dout.shape
+    x_hat, inv_std, gamma = cache.x_hat, cache.inv_std, cache.gamma
+    d = {rows}
+    M = {M}
+    dbeta = d.sum(axis=0)
+    dgamma = (d * x_hat).sum(axis=0)
+    dx = {dx}
+    return {back}, dgamma, dbeta
+"""
+SB_ROWS, SB_BACK = "dout.transpose(0, 2, 3, 1).reshape(-1, C)", "dx.reshape(N, H, W, C).transpose(0, 3, 1, 2)"
+SB_DX = "gamma * inv_std / M * (M * d - dbeta - x_hat * dgamma)"
+
+
+def _spatial_backward(rows=SB_ROWS, M="d.shape[0]", dx=SB_DX, back=SB_BACK):
+    return SPATIAL_BACKWARD.format(rows=rows, M=M, dx=dx, back=back)
+
+
+LN_FORWARD = """import numpy as np
+from course_lib.bncache import LNCache
+
+
+def layernorm_forward(x, gamma, beta, eps=1e-5):
+    mu = x.mean(axis={axis}, keepdims=True)
+    var = x.var(axis={axis}, keepdims=True)
+    inv_std = 1.0 / np.sqrt(var + eps)
+    x_hat = (x - mu) * inv_std
+    out = gamma * x_hat + beta
+    return out, LNCache(x_hat=x_hat, inv_std=inv_std, gamma=gamma, eps=eps)
+"""
+# Batch norm's running statistics carried over to layer norm: the per-sample statistics are averaged
+# into a running mean and variance, kept from call to call, and the batch is normalized with those,
+# as batch norm does at inference. A sample's output then depends on the other samples and on the
+# batches before it.
+LN_RUNNING = """import numpy as np
+from course_lib.bncache import LNCache
+
+running_mu, running_var = 0.0, 1.0   # kept from batch to batch, as batch norm keeps them
+
+
+def layernorm_forward(x, gamma, beta, eps=1e-5, momentum=0.9):
+    global running_mu, running_var
+    mu = x.mean(axis=1, keepdims=True)
+    var = x.var(axis=1, keepdims=True)
+    running_mu = momentum * running_mu + (1 - momentum) * float(mu.mean())
+    running_var = momentum * running_var + (1 - momentum) * float(var.mean())
+    inv_std = np.full_like(mu, 1.0 / (running_var + eps) ** 0.5)
+    x_hat = (x - running_mu) * inv_std
+    out = gamma * x_hat + beta
+    return out, LNCache(x_hat=x_hat, inv_std=inv_std, gamma=gamma, eps=eps)
+"""
+LN_BACKWARD = """import numpy as np
+
+
+def layernorm_backward(dout, cache):
+    x_hat, inv_std, gamma, eps = cache
+    dbeta = dout.sum(axis={p})
+    dgamma = (dout * x_hat).sum(axis={p})
+    dx_hat = dout * gamma
+    n = x_hat.shape[{k}]
+    dx = inv_std / n * (n * dx_hat{mean} - x_hat * (dx_hat * x_hat).sum(axis={k}, keepdims=True))
+    return dx, dgamma, dbeta
+"""
+LN_MEAN = " - dx_hat.sum(axis={k}, keepdims=True)"
+
+
+def _ln_backward(p=0, k=1, mean=True):
+    return LN_BACKWARD.format(p=p, k=k, mean=LN_MEAN.format(k=k) if mean else "")
+
+
+GN_FORWARD = """import numpy as np
+
+
+def groupnorm_forward(x, gamma, beta, G, eps=1e-5):
+    N, C, H, W = x.shape
+    groups = {groups}
+    mu = groups.mean(axis={axes}, keepdims=True)
+    var = groups.var(axis={axes}, keepdims=True)
+    inv_std = 1.0 / np.sqrt(var + eps)
+    x_hat = ((groups - mu) * inv_std).reshape(N, C, H, W)
+    out = gamma.reshape(1, C, 1, 1) * x_hat + beta.reshape(1, C, 1, 1)
+    return out, (x_hat, inv_std.reshape(N, -1), gamma, G, eps)
+"""
+FOLD = """import numpy as np
+
+
+def fold_batchnorm(W, b, gamma, beta, running_mean, running_var, eps=1e-5):
+    s = gamma / np.sqrt({var} + eps)
+    W_folded = W * s
+    b_folded = {bias}
+    return W_folded, b_folded
+"""
+_SF, _SB = "test_spatial_batchnorm_forward_", "test_spatial_batchnorm_backward_"
+_LF, _LB, _GF, _FB = "test_layernorm_forward_", "test_layernorm_backward_", "test_groupnorm_forward_", \
+    "test_fold_batchnorm_"
+
+
 def _walkthrough():
     """The walkthrough's numbers with each hand-worked slip: {(exercise, name): value}."""
     from .data import cgpa_iq_example
@@ -365,6 +497,88 @@ MISTAKES = (
                               "    for i, v in enumerate(values, start=1):\n        if v >= threshold:\n"
                               "            return i\n    return None"),
             _R + "reads_val_metric_from_a_history"),
+    # ---- spatial_batchnorm_forward ----
+    Mistake("spatial_batchnorm_forward", "per_sample",
+            "batch norm's statistics are per channel: one mean and one variance for each channel, over the N "
+            "samples and the H*W positions (axes 0, 2 and 3), not per sample over its channels and positions "
+            "(that is layer norm)",
+            SPATIAL_AXES.format(axes=(1, 2, 3)), _SF + "statistics_are_per_channel_over_n_h_w",
+            (_SF + "is_right_for_several_shapes",)),
+    Mistake("spatial_batchnorm_forward", "hw_only",
+            "average each channel over the batch too: over its N*H*W values (axes 0, 2 and 3), not over the "
+            "H*W positions of one sample's map (that is instance norm)",
+            SPATIAL_AXES.format(axes=(2, 3)), _SF + "statistics_are_per_channel_over_n_h_w",
+            (_SF + "is_right_for_several_shapes",)),
+    Mistake("spatial_batchnorm_forward", "no_transpose",
+            "move the channels last before reshaping: x.transpose(0, 2, 3, 1).reshape(-1, C), and back with "
+            "reshape(N, H, W, C).transpose(0, 3, 1, 2); x.reshape(-1, C) alone puts values of several "
+            "channels in one column",
+            SPATIAL_FORWARD.format(rows="x.reshape(N * H * W, C)", back="(gamma * x_hat + beta).reshape(N, C, H, W)"),
+            _SF + "transposes_before_reshaping", (_SF + "is_right_for_several_shapes",)),
+    # ---- spatial_batchnorm_backward ----
+    Mistake("spatial_batchnorm_backward", "no_transpose",
+            "bring dout into the cache's rows: dout.transpose(0, 2, 3, 1).reshape(-1, C), and dx back with "
+            "reshape(N, H, W, C).transpose(0, 3, 1, 2); a reshape alone puts values of several channels in "
+            "one column",
+            _spatial_backward(rows="dout.reshape(-1, C)", back="dx.reshape(N, C, H, W)"),
+            _SB + "transposes_before_reshaping", (_SB + "dx_is_right_for_several_shapes",)),
+    Mistake("spatial_batchnorm_backward", "batch_count",
+            "a channel's mean and variance average N*H*W values, so batch norm's 1/N becomes 1/(N*H*W): the "
+            "number of rows of the (N*H*W, C) view, not the batch size N",
+            _spatial_backward(M="N"), _SB + "averages_over_all_n_h_w_values",
+            (_SB + "dx_is_right_for_several_shapes",)),
+    Mistake("spatial_batchnorm_backward", "no_mean_path", NO_MEAN_PATH,
+            _spatial_backward(dx="gamma * inv_std / M * (M * d - x_hat * dgamma)"),
+            _SB + "gradient_through_the_mean_path", (_SB + "dx_is_right_for_several_shapes",)),
+    # ---- layernorm_forward ----
+    Mistake("layernorm_forward", "batch_axis",
+            "layer norm normalizes each sample over its own D features: mean and var along axis=1 "
+            "(keepdims=True), not over the batch (axis=0)",
+            LN_FORWARD.format(axis=0), _LF + "statistics_are_over_each_samples_features",
+            (_LF + "is_right_for_several_shapes", _LF + "cache_holds_what_backward_needs")),
+    Mistake("layernorm_forward", "running_stats",
+            "layer norm keeps no running statistics: normalize each sample with its own mean and variance, "
+            "over its features, in every call; nothing carries over from one batch (or one sample) to the next",
+            LN_RUNNING, _LF + "keeps_no_running_statistics",
+            (_LF + "is_right_for_several_shapes", _LF + "cache_holds_what_backward_needs")),
+    # ---- layernorm_backward ----
+    Mistake("layernorm_backward", "batch_axis",
+            "layer norm's mean and variance are per sample, so the sums in dx run over the D features of each "
+            "row (axis=1, keepdims=True), not over the batch (axis=0) as in batch norm",
+            _ln_backward(k=0), _LB + "sums_run_over_each_samples_features",
+            (_LB + "dx_is_right_for_several_shapes",)),
+    Mistake("layernorm_backward", "params_over_features",
+            "gamma and beta are per feature and shared by the samples, as in batch norm: dgamma and dbeta sum "
+            "over the batch (axis=0), one entry per feature",
+            _ln_backward(p=1), _LB + "dgamma_and_dbeta_sum_over_the_batch",
+            (_LB + "returns_three_gradients_of_the_right_shapes", _LB + "dx_is_right_for_several_shapes",
+             _LB + "float32_keeps_dtype")),
+    Mistake("layernorm_backward", "no_mean_path", NO_MEAN_PATH, _ln_backward(mean=False),
+            _LB + "gradient_through_the_mean_path", (_LB + "dx_is_right_for_several_shapes",)),
+    # ---- groupnorm_forward ----
+    Mistake("groupnorm_forward", "strided_groups",
+            "a group is C // G neighbouring channels (0 .. C/G - 1, then C/G .. 2C/G - 1, ...): "
+            "x.reshape(N, G, -1) keeps them together; x.reshape(N, C // G, G, H, W) puts every G-th "
+            "channel in one group",
+            GN_FORWARD.format(groups="x.reshape(N, C // G, G, H, W)", axes=(1, 3, 4)),
+            _GF + "groups_are_neighbouring_channels", (_GF + "is_right_for_several_shapes",)),
+    Mistake("groupnorm_forward", "group_size",
+            "G is the number of groups, each of C // G channels: x.reshape(N, G, -1), "
+            "not x.reshape(N, C // G, -1)",
+            GN_FORWARD.format(groups="x.reshape(N, C // G, -1)", axes=2),
+            _GF + "g_is_the_number_of_groups", (_GF + "is_right_for_several_shapes",)),
+    # ---- fold_batchnorm ----
+    Mistake("fold_batchnorm", "bias_no_mean",
+            "the folded bias subtracts the running mean too: b' = (b - running_mean) * s + beta, with "
+            "s = gamma / sqrt(running_var + eps); b * s + beta leaves out the -gamma * running_mean / "
+            "sqrt(running_var + eps) term",
+            FOLD.format(var="running_var", bias="b * s + beta"), _FB + "folded_bias_subtracts_the_running_mean",
+            (_FB + "folded_layer_equals_dense_then_bn_in_eval_mode",)),
+    Mistake("fold_batchnorm", "bias_unscaled",
+            "batch norm scales the whole pre-activation x @ W + b, its bias included: "
+            "b' = (b - running_mean) * s + beta, not b - running_mean * s + beta",
+            FOLD.format(var="running_var", bias="b - running_mean * s + beta"), _FB + "bias_is_scaled_too",
+            (_FB + "folded_layer_equals_dense_then_bn_in_eval_mode",)),
 )
 
 _BY_KEY = {(m.exercise, m.name): m for m in MISTAKES}

@@ -14,6 +14,8 @@ import json
 import numpy as np
 
 from course_lib import batchnorm as bn
+from course_lib import folding, groupnorm, layernorm
+from course_lib import spatial_batchnorm as sbn
 from course_lib import mistakes
 from course_lib import running_stats as rs
 from course_lib import walkthrough
@@ -161,6 +163,126 @@ def _by_hand():
             for step, a in answers.items()}
 
 
+def _named_bugs(exercise, names, *args, part=None):
+    """``_bugs`` for the mistakes ``names`` only (a mistake that keeps state between calls has no fixed output)."""
+    out = _bugs(exercise, *args, part=part)
+    return {name: out[name] for name in names if name in out}
+
+
+def _feature_maps(rng, N, C, H, W):
+    """(x, gamma, beta): (N, C, H, W) maps, each channel and each sample on a scale and offset of its own."""
+    x = rng.standard_normal((N, C, H, W)) * rng.uniform(0.5, 4.0, (1, C, 1, 1)) + rng.uniform(-3.0, 3.0, (1, C, 1, 1))
+    x = x * rng.uniform(0.5, 2.0, (N, 1, 1, 1)) + rng.uniform(-2.0, 2.0, (N, 1, 1, 1))
+    return x, rng.uniform(0.5, 2.0, C), rng.uniform(-1.0, 1.0, C)
+
+
+def _spatial_forward(rng):
+    x, gamma, beta = _feature_maps(rng, 2, 3, 3, 4)
+    eps = 1e-5
+    out, cache = sbn.spatial_batchnorm_forward(x, gamma, beta, eps)
+    x_1x1, x_one = _feature_maps(rng, 6, 3, 1, 1)[0], _feature_maps(rng, 1, 3, 2, 3)[0]
+    return {"x": x, "gamma": gamma, "beta": beta, "eps": eps, "out": out,
+            "cache": {f: getattr(cache, f) for f in ("x", "x_hat", "mu", "var", "inv_std", "gamma")},
+            "x_1x1": x_1x1, "out_x_1x1": sbn.spatial_batchnorm_forward(x_1x1, gamma, beta, eps)[0],
+            "x_one": x_one, "out_x_one": sbn.spatial_batchnorm_forward(x_one, gamma, beta, eps)[0],
+            "bugs": _bugs("spatial_batchnorm_forward", x, gamma, beta, eps, part=0)}
+
+
+def _spatial_backward_case(rng, N, C, H, W):
+    x, gamma, beta = _feature_maps(rng, N, C, H, W)
+    _, cache = sbn.spatial_batchnorm_forward(x, gamma, beta)
+    dout = rng.standard_normal(x.shape)
+    dx, dgamma, dbeta = sbn.spatial_batchnorm_backward(dout, cache)
+    return {"cache": cache._asdict(), "dout": dout, "dx": dx, "dgamma": dgamma, "dbeta": dbeta,
+            "bugs": _bugs("spatial_batchnorm_backward", dout, cache, part=0),
+            "bugs_dgamma": _bugs("spatial_batchnorm_backward", dout, cache, part=1),
+            "bugs_dbeta": _bugs("spatial_batchnorm_backward", dout, cache, part=2)}
+
+
+def _ln_batch(rng, N, D):
+    x = rng.standard_normal((N, D)) * rng.uniform(0.5, 3.0, (N, 1)) + rng.uniform(-4.0, 4.0, (N, 1))
+    return x, rng.uniform(0.5, 2.0, D), rng.uniform(-1.0, 1.0, D)
+
+
+def _layernorm_forward(rng):
+    x, gamma, beta = _ln_batch(rng, 4, 5)
+    eps = 1e-5
+    out, cache = layernorm.layernorm_forward(x, gamma, beta, eps)
+    return {"x": x, "gamma": gamma, "beta": beta, "eps": eps, "out": out, "x_other": _ln_batch(rng, 4, 5)[0] * 5.0,
+            "cache": {f: getattr(cache, f) for f in ("x_hat", "inv_std", "gamma")},
+            "bugs": _named_bugs("layernorm_forward", ("batch_axis",), x, gamma, beta, eps, part=0)}
+
+
+def _layernorm_backward_case(rng, N, D):
+    x, gamma, beta = _ln_batch(rng, N, D)
+    _, cache = layernorm.layernorm_forward(x, gamma, beta)
+    dout = rng.standard_normal((N, D))
+    dx, dgamma, dbeta = layernorm.layernorm_backward(dout, cache)
+    return {"cache": cache._asdict(), "dout": dout, "dx": dx, "dgamma": dgamma, "dbeta": dbeta,
+            "bugs": _bugs("layernorm_backward", dout, cache, part=0)}
+
+
+def _groupnorm_case(rng, shape, G):
+    x, gamma, beta = _feature_maps(rng, *shape)
+    eps = 1e-5
+    return {"x": x, "gamma": gamma, "beta": beta, "G": G, "eps": eps,
+            "out": groupnorm.groupnorm_forward(x, gamma, beta, G, eps)[0],
+            "bugs": _bugs("groupnorm_forward", x, gamma, beta, G, eps, part=0)}
+
+
+def _fold_case(W, b, gamma, beta, running_mean, running_var, eps, X):
+    W_folded, b_folded = folding.fold_batchnorm(W, b, gamma, beta, running_mean, running_var, eps)
+    z = X @ W + b
+    return {"W": W, "b": b, "gamma": gamma, "beta": beta, "running_mean": running_mean, "running_var": running_var,
+            "eps": eps, "X": X, "W_folded": W_folded, "b_folded": b_folded,
+            "eval_out": gamma * (z - running_mean) / np.sqrt(running_var + eps) + beta,
+            "bugs": _bugs("fold_batchnorm", W, b, gamma, beta, running_mean, running_var, eps, part=1)}
+
+
+def _trained_layer(rng, steps=60, batch=16, lr=0.05, momentum=0.9):
+    """A Dense(3 -> 4) -> BatchNorm pair trained by SGD on a small regression, its running statistics kept
+    Keras-style from (0, 1): what a deployed network folds."""
+    X = rng.standard_normal((400, 3)) * [1.0, 3.0, 0.5] + [2.0, -1.0, 0.0]
+    target = np.tanh(X @ rng.standard_normal((3, 4)))
+    W, b = rng.standard_normal((3, 4)) * 0.5, rng.uniform(-1.0, 1.0, 4)   # b stays: BN's dz sums to 0 per unit
+    gamma, beta = np.ones(4), np.zeros(4)
+    running_mean, running_var = np.zeros(4), np.ones(4)
+    for step in range(steps):
+        idx = rng.choice(len(X), batch, replace=False)
+        z = X[idx] @ W + b
+        out, cache = bn.batchnorm_forward(z, gamma, beta)
+        running_mean = momentum * running_mean + (1 - momentum) * cache.mu
+        running_var = momentum * running_var + (1 - momentum) * cache.var
+        dz, dgamma, dbeta = bn.batchnorm_backward(2 * (out - target[idx]) / batch, cache)
+        W, b = W - lr * X[idx].T @ dz, b - lr * dz.sum(axis=0)
+        gamma, beta = gamma - lr * dgamma, beta - lr * dbeta
+    return _fold_case(W, b, gamma, beta, running_mean, running_var, 1e-5, rng.standard_normal((8, 3)))
+
+
+def _fold(rng):
+    W, b = rng.standard_normal((4, 3)), rng.uniform(-1.0, 1.0, 3)
+    gamma, beta = rng.uniform(0.5, 2.0, 3), rng.uniform(-1.0, 1.0, 3)
+    running_mean, running_var = rng.uniform(-2.0, 2.0, 3), rng.uniform(0.01, 3.0, 3)
+    layer = _fold_case(W, b, gamma, beta, running_mean, running_var, 1e-3, rng.standard_normal((5, 4)))
+    layer["b_folded_default_eps"] = folding.fold_batchnorm(W, b, gamma, beta, running_mean, running_var)[1]
+    return {"layer": layer, "trained": _trained_layer(rng)}
+
+
+def _beyond_dense():
+    """Notebook 07's records, from a generator of their own, so that they change nothing before them."""
+    rng = np.random.default_rng(20180322)   # the GroupNorm paper's arXiv date
+    return {
+        "spatial_batchnorm_forward": _spatial_forward(rng),
+        "spatial_batchnorm_backward": {"main": _spatial_backward_case(rng, 2, 3, 3, 4),
+                                       "1x1": _spatial_backward_case(rng, 6, 3, 1, 1)},
+        "layernorm_forward": _layernorm_forward(rng),
+        "layernorm_backward": {"main": _layernorm_backward_case(rng, 4, 5), "one": _layernorm_backward_case(rng, 1, 5)},
+        "groupnorm_forward": {"cases": {"main": _groupnorm_case(rng, (2, 6, 2, 3), 3),
+                                        "pairs": _groupnorm_case(rng, (3, 8, 2, 2), 2)}},
+        "fold_batchnorm": _fold(rng),
+    }
+
+
 def build():
     rng = np.random.default_rng(20150211)   # the BN paper's arXiv date
     record = {
@@ -174,6 +296,7 @@ def build():
                                          "eps": _backward_case(rng, 5, 3, eps=0.5)}},
         "update_running_stats": _update(rng),
         "batchnorm_inference": _inference(rng),
+        **_beyond_dense(),
         "hints": mistakes.hints(),
     }
     return _plain(record)

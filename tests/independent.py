@@ -52,3 +52,85 @@ CELLS.update({f"by_hand_{k}": f"import numpy as np\n{k}_by_hand = np.array({np.r
 def fill_notebook(path, cells):
     """Write ``cells`` (grade_id -> source) into the matching cells of a notebook file."""
     path.write_text(json.dumps(fill(json.loads(path.read_text()), cells)))
+
+
+# Notebook 07, written apart from course_lib's references (spatial_batchnorm, layernorm, groupnorm, folding).
+CELLS.update({
+    "spatial_batchnorm_forward": '''import numpy as np
+from course_lib.bncache import BNCache
+
+def spatial_batchnorm_forward(x, gamma, beta, eps=1e-5):
+    N, C, H, W = x.shape
+    rows = np.moveaxis(x, 1, -1).reshape(N * H * W, C)
+    m = rows.shape[0]
+    mu = rows.sum(axis=0) / m
+    centred = rows - mu
+    var = (centred * centred).sum(axis=0) / m
+    inv_std = 1 / np.sqrt(var + eps)
+    x_hat = centred * inv_std
+    out = np.moveaxis((x_hat * gamma + beta).reshape(N, H, W, C), -1, 1)
+    return out, BNCache(x=rows, x_hat=x_hat, mu=mu, var=var, inv_std=inv_std, gamma=gamma, eps=eps)
+''',
+    "spatial_batchnorm_backward": '''import numpy as np
+
+def spatial_batchnorm_backward(dout, cache):
+    N, C, H, W = dout.shape
+    d = np.moveaxis(dout, 1, -1).reshape(-1, C)
+    x, x_hat, mu, var, inv_std, gamma, eps = cache
+    m = d.shape[0]
+    dbeta = d.sum(axis=0)
+    dgamma = (d * x_hat).sum(axis=0)
+    dx_hat = d * gamma
+    dvar = (dx_hat * (x - mu)).sum(axis=0) * -0.5 * inv_std ** 3
+    dmu = -(dx_hat * inv_std).sum(axis=0)
+    dx = dx_hat * inv_std + dvar * 2 * (x - mu) / m + dmu / m
+    return np.moveaxis(dx.reshape(N, H, W, C), -1, 1), dgamma, dbeta
+''',
+    "layernorm_forward": '''import numpy as np
+from course_lib.bncache import LNCache
+
+def layernorm_forward(x, gamma, beta, eps=1e-5):
+    d = x.shape[1]
+    mu = x.sum(axis=1, keepdims=True) / d
+    centred = x - mu
+    var = (centred ** 2).sum(axis=1, keepdims=True) / d
+    inv_std = 1 / np.sqrt(var + eps)
+    x_hat = centred * inv_std
+    return x_hat * gamma + beta, LNCache(x_hat=x_hat, inv_std=inv_std, gamma=gamma, eps=eps)
+''',
+    "layernorm_backward": '''import numpy as np
+
+def layernorm_backward(dout, cache):
+    x_hat, inv_std, gamma, eps = cache
+    d = x_hat.shape[1]
+    dbeta = dout.sum(axis=0)
+    dgamma = (dout * x_hat).sum(axis=0)
+    g = dout * gamma
+    # the gradient of each row through its own mean and variance, term by term
+    dx = inv_std * (g - g.mean(axis=1, keepdims=True) - x_hat * (g * x_hat).mean(axis=1, keepdims=True))
+    return dx, dgamma, dbeta
+''',
+    "groupnorm_forward": '''import numpy as np
+
+def groupnorm_forward(x, gamma, beta, G, eps=1e-5):
+    N, C, H, W = x.shape
+    out = np.empty_like(x)
+    stds = []
+    k = C // G
+    for g in range(G):
+        block = x[:, g * k:(g + 1) * k]
+        mu = block.mean(axis=(1, 2, 3), keepdims=True)
+        var = ((block - mu) ** 2).mean(axis=(1, 2, 3), keepdims=True)
+        out[:, g * k:(g + 1) * k] = (block - mu) / np.sqrt(var + eps)
+        stds.append(np.sqrt(var + eps).reshape(N))
+    x_hat = out.copy()
+    out = out * gamma[None, :, None, None] + beta[None, :, None, None]
+    return out, (x_hat, 1 / np.stack(stds, axis=1), gamma, G, eps)
+''',
+    "fold_batchnorm": '''import numpy as np
+
+def fold_batchnorm(W, b, gamma, beta, running_mean, running_var, eps=1e-5):
+    scale = gamma / np.sqrt(running_var + eps)
+    return W * scale[None, :], beta + scale * (b - running_mean)
+''',
+})

@@ -11,6 +11,8 @@ from course_lib import batchnorm as bn
 from course_lib import checks
 from course_lib import running_stats as rs
 from course_lib import walkthrough
+from course_lib import folding, groupnorm, layernorm
+from course_lib import spatial_batchnorm as sbn
 from course_lib.checks import by_hand
 from course_lib.exercises import EXERCISES
 from course_lib.dense import dense_forward
@@ -31,6 +33,12 @@ REFERENCES = {
     "update_running_stats": rs.update_running_stats,
     "batchnorm_inference": rs.batchnorm_inference,
     "epochs_to_reach": epochs_to_reach,
+    "spatial_batchnorm_forward": sbn.spatial_batchnorm_forward,
+    "spatial_batchnorm_backward": sbn.spatial_batchnorm_backward,
+    "layernorm_forward": layernorm.layernorm_forward,
+    "layernorm_backward": layernorm.layernorm_backward,
+    "groupnorm_forward": groupnorm.groupnorm_forward,
+    "fold_batchnorm": folding.fold_batchnorm,
 }
 
 
@@ -97,6 +105,37 @@ def test_forward_with_a_plain_tuple_cache_is_told_the_layout():
         return out, (cache.x_hat, cache.gamma)
 
     assert "BNCache(x=x" in run("batchnorm_forward", plain_cache).render()
+
+
+def test_every_exercise_of_the_table_has_its_check_among_the_references():
+    assert set(REFERENCES) == {e.name for e in EXERCISES if e.kind == "function"}
+
+
+def test_spatial_forward_with_a_cache_of_4d_arrays_is_told_the_rows_layout():
+    def maps_cache(x, gamma, beta, eps=1e-5):
+        out, cache = sbn.spatial_batchnorm_forward(x, gamma, beta, eps)
+        return out, cache._replace(x=x, x_hat=(out - beta[:, None, None]) / gamma[:, None, None])
+
+    rendered = run("spatial_batchnorm_forward", maps_cache).render()
+    assert "cache.x has shape (2, 3, 3, 4), expected (24, 3)" in rendered and "of shape (N*H*W, C)" in rendered
+
+
+def test_groupnorm_check_leaves_the_cache_to_the_student():
+    def own_cache(x, gamma, beta, G, eps=1e-5):
+        out, _ = groupnorm.groupnorm_forward(x, gamma, beta, G, eps)
+        return out, (G, eps)
+
+    assert run("groupnorm_forward", own_cache) is None
+    assert "cache should be a tuple" in run("groupnorm_forward", lambda *a: (a[0], None)).render()
+
+
+def test_backward_checks_of_notebook_07_do_not_use_the_students_forward():
+    """They build their caches from stored numbers: a forward that is still a stub costs them nothing."""
+    def backward_only(dout, cache):
+        return layernorm.layernorm_backward(dout, cache)
+
+    assert run("layernorm_backward", backward_only) is None
+    assert run("spatial_batchnorm_backward", sbn.spatial_batchnorm_backward) is None
 
 
 def test_crash_is_reported_with_the_exception():

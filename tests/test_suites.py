@@ -104,7 +104,7 @@ def test_points_per_exercise_are_the_notebooks_check_points(assignment):
 def test_points_per_suite():
     assert {a: suite_points(a) for a in ASSIGNMENTS} == {
         "01_covariate_shift": 4.0, "02_bn_equations": 8.0, "03_cgpa_iq_walkthrough": 11.0,
-        "04_backprop": 15.0, "05_inference": 8.0, "06_experiments": 3.0}
+        "04_backprop": 15.0, "05_inference": 8.0, "06_experiments": 3.0, "07_beyond_dense": 21.0}
     by_hand = [t for t in suite_tests("03_cgpa_iq_walkthrough") if t.exercise.endswith("_by_hand")]
     assert [t.points for t in by_hand] == [1.0] * 6
     backward_by_hand = [t.exercise for t in suite_tests("04_backprop") if t.exercise.endswith("_by_hand")]
@@ -309,3 +309,39 @@ def test_a_suite_file_that_cannot_load_is_reported_and_the_others_still_run(tmp_
     assert [(o.name, o.max_score, o.status) for o in good] == [("good: calls the student", 2.0, "failed")]
     assert "NotImplementedError" in good[0].output
     assert len(bad) == 1 and bad[0].max_score == 0 and "could not load" in bad[0].output
+
+
+# ---- notebook 07 --------------------------------------------------------------------------------
+
+FORWARDS_07 = ("spatial_batchnorm_forward", "layernorm_forward")
+BACKWARDS_07 = ("spatial_batchnorm_backward", "layernorm_backward")
+
+
+def test_a_forward_still_a_stub_costs_the_backward_suites_of_07_nothing():
+    """The backward suites build their caches with the reference forward pass."""
+    stub = "def {0}(*args, **kwargs):\n    raise NotImplementedError()\n"
+    student = InProcessStudent({**INDEPENDENT, **{name: stub.format(name) for name in FORWARDS_07}})
+    outcomes = run_suite("07_beyond_dense", student)
+    backward = [o for o in outcomes if o.exercise in BACKWARDS_07]
+    assert backward and all(o.score == o.max_score for o in backward), [o.output for o in backward if o.score < 1]
+    assert all(o.score == 0 for o in outcomes if o.exercise in FORWARDS_07)
+
+
+def test_the_groupnorm_suite_leaves_the_cache_to_the_student():
+    own_cache = INDEPENDENT["groupnorm_forward"].replace(
+        "return out, (x_hat, 1 / np.stack(stds, axis=1), gamma, G, eps)", "return out, (G, eps)")
+    assert own_cache != INDEPENDENT["groupnorm_forward"]
+    outcomes = run_suite("07_beyond_dense", InProcessStudent({**INDEPENDENT, "groupnorm_forward": own_cache}),
+                         only="groupnorm_forward")
+    assert outcomes and all(o.score == o.max_score for o in outcomes)
+
+
+def test_a_layernorm_cache_with_inv_std_of_shape_n_is_told_keepdims():
+    flat = INDEPENDENT["layernorm_forward"].replace("LNCache(x_hat=x_hat, inv_std=inv_std,",
+                                                    "LNCache(x_hat=x_hat, inv_std=inv_std.ravel(),")
+    assert flat != INDEPENDENT["layernorm_forward"]
+    outcomes = run_suite("07_beyond_dense", InProcessStudent({**INDEPENDENT, "layernorm_forward": flat}),
+                         only="layernorm_forward")
+    lost = [o for o in outcomes if o.score < o.max_score]
+    assert [short(o) for o in lost] == ["the cache is an LNCache holding x_hat (N, D), inv_std (N, 1), gamma and eps"]
+    assert "keepdims=True" in lost[0].output

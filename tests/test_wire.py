@@ -38,3 +38,21 @@ def test_wire_keeps_the_layout_of_what_the_grader_sends():
     spec, data = wire.pack(a, keep_layout=True)
     back = wire.unpack(spec, bytearray(data), writable=True, layouts=True)
     assert back.strides == a.strides and np.array_equal(back, a)
+
+
+def test_wire_carries_an_lncache_both_ways():
+    from autograder.sandbox.client import RECORDS
+    from course_lib.bncache import LNCache
+
+    rng = np.random.default_rng(0)
+    x_hat = rng.standard_normal((6, 4)).astype(np.float32)
+    cache = LNCache(x_hat=x_hat[:, ::-1], inv_std=rng.uniform(0.5, 2.0, (6, 1)), gamma=np.ones(4), eps=1e-3)
+    for keep_layout in (True, False):   # the grader's arguments keep their layout; answers come back contiguous
+        spec, data = wire.pack(cache, keep_layout=keep_layout)
+        back = wire.unpack(spec, bytearray(data) if keep_layout else data, writable=keep_layout, layouts=keep_layout,
+                           records=RECORDS)
+        assert type(back) is LNCache and back.eps == 1e-3
+        for field in ("x_hat", "inv_std", "gamma"):
+            assert np.array_equal(getattr(back, field), getattr(cache, field))
+            assert getattr(back, field).dtype == getattr(cache, field).dtype
+        assert keep_layout == (back.x_hat.strides == cache.x_hat.strides)

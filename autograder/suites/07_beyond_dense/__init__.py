@@ -1,0 +1,1 @@
+"""Hidden tests of notebook 07_beyond_dense."""

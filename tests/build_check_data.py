@@ -264,7 +264,7 @@ def _fold(rng):
     gamma, beta = rng.uniform(0.5, 2.0, 3), rng.uniform(-1.0, 1.0, 3)
     running_mean, running_var = rng.uniform(-2.0, 2.0, 3), rng.uniform(0.01, 3.0, 3)
     layer = _fold_case(W, b, gamma, beta, running_mean, running_var, 1e-3, rng.standard_normal((5, 4)))
-    layer["b_folded_default_eps"] = folding.fold_batchnorm(W, b, gamma, beta, running_mean, running_var)[1]
+    layer["W_folded_default_eps"] = folding.fold_batchnorm(W, b, gamma, beta, running_mean, running_var)[0]
     return {"layer": layer, "trained": _trained_layer(rng)}
 
 

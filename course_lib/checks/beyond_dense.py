@@ -108,8 +108,8 @@ def check_spatial_batchnorm_forward(spatial_batchnorm_forward, verbose=True):
 
     return run_check(name, spatial_batchnorm_forward, [
         Case("returns (out, cache) with out of the shape of x", shape),
-        Case("with gamma = 1, beta = 0: each channel of out has mean 0 and variance 1 over N*H*W", normalizes),
         Case("matches the expected output on small feature maps", matches),
+        Case("with gamma = 1, beta = 0: each channel of out has mean 0 and variance 1 over N*H*W", normalizes),
         Case("the cache is the BNCache of the (N*H*W, C) rows", cache),
         Case("works for 1x1 maps and for one sample, and eps defaults to 1e-5", odd),
         Case("float32 in, float32 out", float32),
@@ -208,6 +208,9 @@ def check_layernorm_forward(layernorm_forward, verbose=True):
 
     def matches(fn):
         out, _ = call(fn)
+        again, _ = call(fn)
+        if not np.array_equal(as_array(out, "out"), as_array(again, "out")):
+            raise Mismatch("out changes from call to call on the same x", hint(name, "running_stats"))
         expect_close(out, d["out"], "out", LN_STEPS, bugs=hints_of(name, d["bugs"]))
 
     def no_running(fn):
@@ -219,8 +222,9 @@ def check_layernorm_forward(layernorm_forward, verbose=True):
                            hint(name, "running_stats"))
 
     def alone(fn):
-        out, _ = call(fn, x=x[1:2])
-        expect_close(out, d["out"][1:2], "out for sample 1 alone",
+        out, _ = call(fn)
+        out = expect_shape(out, (N, D), "out")
+        expect_close(call(fn, x=x[1:2])[0], out[1:2], "out for sample 1 alone, against its out in the batch",
                      "each sample is normalized with its own statistics: alone or in a batch, its out is the same")
 
     def cache(fn):
@@ -240,8 +244,8 @@ def check_layernorm_forward(layernorm_forward, verbose=True):
 
     return run_check(name, layernorm_forward, [
         Case("returns (out, cache) with out of shape (N, D)", shape),
-        Case("with gamma = 1, beta = 0: every row of out has mean 0 and variance 1", normalizes),
         Case("matches the expected output on a small batch", matches),
+        Case("with gamma = 1, beta = 0: every row of out has mean 0 and variance 1", normalizes),
         Case("keeps no running statistics: the same x gives the same out, call after call", no_running),
         Case("a sample alone gives the out it gets in the batch", alone),
         Case("the cache is an LNCache holding x_hat, inv_std (N, 1), gamma, eps", cache),
@@ -349,9 +353,10 @@ def check_groupnorm_forward(groupnorm_forward, verbose=True):
                                "and about 1", f"with G = {G}, group norm normalizes {what}")
 
     def alone(fn):
-        out, _ = call(fn, main, x=main["x"][1:2])
-        expect_close(out, main["out"][1:2], "out for sample 1 alone",
-                     "each sample's groups are normalized with that sample's statistics only")
+        out, _ = call(fn, main)
+        out = expect_shape(out, main["x"].shape, "out")
+        expect_close(call(fn, main, x=main["x"][1:2])[0], out[1:2], "out for sample 1 alone, against its out in the "
+                     "batch", "each sample's groups are normalized with that sample's statistics only")
 
     def float32(fn):
         out, _ = call(fn, main, *(main[k].astype(np.float32) for k in ("x", "gamma", "beta")))
@@ -389,15 +394,17 @@ def check_fold_batchnorm(fold_batchnorm, verbose=True):
 
     def folded(fn, rec, what):
         W_folded, b_folded = call(fn, rec)
-        W_folded = expect_close(W_folded, rec["W_folded"], f"W_folded {what}", FOLD)
-        b_folded = expect_close(b_folded, rec["b_folded"], f"b_folded {what}", FOLD, bugs=hints_of(name, rec["bugs"]))
-        expect_close(rec["X"] @ W_folded + b_folded, rec["eval_out"], f"X @ W_folded + b_folded {what}",
-                     "the folded layer must give Dense(W, b) followed by batch norm in eval mode")
+        W_folded = expect_close(W_folded, rec["W_folded"], f"W_folded {what}".strip(), FOLD)
+        b_folded = expect_close(b_folded, rec["b_folded"], f"b_folded {what}".strip(), FOLD,
+                                bugs=hints_of(name, rec["bugs"]))
+        expect_close(rec["X"] @ W_folded + b_folded, rec["eval_out"], f"X @ W_folded + b_folded {what}".strip(),
+                     "the folded layer must give Dense(W, b) followed by batch norm in eval mode, which normalizes "
+                     "with the running statistics it is given")
 
     def default_eps(fn):
         rec = d["layer"]
-        W_folded, b_folded = call(fn, rec, eps=False)
-        expect_close(b_folded, rec["b_folded_default_eps"], "b_folded without an eps argument",
+        W_folded, _ = call(fn, rec, eps=False)
+        expect_close(W_folded, rec["W_folded_default_eps"], "W_folded without an eps argument",
                      "give eps the default the contract states: eps=1e-5")
 
     def float32(fn):

@@ -345,3 +345,14 @@ def test_a_layernorm_cache_with_inv_std_of_shape_n_is_told_keepdims():
     lost = [o for o in outcomes if o.score < o.max_score]
     assert [short(o) for o in lost] == ["the cache is an LNCache holding x_hat (N, D), inv_std (N, 1), gamma and eps"]
     assert "keepdims=True" in lost[0].output
+
+
+@pytest.mark.parametrize("body", ["return None", "return None, None", "return None, None, None"])
+def test_an_answer_of_nothing_earns_nothing_in_07(body):
+    """Not even the points for leaving the inputs unchanged: those go with a right answer."""
+    from course_lib.exercises import exercises_of
+
+    cells = {e.grade_id: f"def {e.name}(*args, **kwargs):\n    {body}\n" for e in exercises_of("07_beyond_dense")}
+    outcomes = run_suite("07_beyond_dense", InProcessStudent(cells))
+    assert outcomes and sum(o.score for o in outcomes) == 0, [o.name for o in outcomes if o.score]
+    assert not [o.output for o in outcomes if "could not check" in o.output]

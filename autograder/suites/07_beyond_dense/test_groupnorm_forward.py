@@ -158,3 +158,4 @@ def test_groupnorm_forward_leaves_inputs_unchanged(student, rng):
     args = samples(rng, 3, 4, 3, 3)
     student.call(NAME, *(a.copy() for a in args), 2, 1e-5)
     unchanged(("x", "gamma", "beta"), args, student.inputs_after)
+    check_out(student, *args, 2, 1e-5, "out")   # and the answer is right

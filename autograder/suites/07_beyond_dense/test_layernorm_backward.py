@@ -157,3 +157,4 @@ def test_layernorm_backward_leaves_dout_and_cache_unchanged(student, rng):
            "your function changed its input cache")
     for field, now in zip(LNCache._fields[:-1], after[1]):
         expect_unchanged(getattr(cache, field), now, f"cache.{field}")
+    check_grads(student, dout, cache, "")   # and the answer is right

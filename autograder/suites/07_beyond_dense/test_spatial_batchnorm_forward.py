@@ -157,3 +157,4 @@ def test_spatial_batchnorm_forward_leaves_inputs_unchanged(student, rng):
     args = maps(rng, 4, 3, 3, 3)
     student.call(NAME, *(a.copy() for a in args), 1e-5)
     unchanged(("x", "gamma", "beta"), args, student.inputs_after)
+    check_out(student, *args, 1e-5, "out")   # and the answer is right

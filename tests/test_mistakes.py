@@ -74,3 +74,16 @@ def test_a_mistake_fails_both_sides_with_its_own_hint_and_costs_no_other_exercis
         assert named.status == "failed" and m.hint in named.output, named.output
         assert named.score == 0.0 if e.kind == FUNCTION else named.score < named.max_score
         assert set(lost) <= {m.test, *m.also}, f"{m.name} also loses {sorted(set(lost) - {m.test, *m.also})}"
+
+
+# The mistakes notebook 07 must name (its issue's list), each with the hidden test that charges it.
+REQUIRED_07 = (("spatial_batchnorm_forward", "per_sample"), ("spatial_batchnorm_forward", "hw_only"),
+               ("spatial_batchnorm_forward", "no_transpose"), ("spatial_batchnorm_backward", "no_transpose"),
+               ("layernorm_forward", "running_stats"), ("layernorm_forward", "batch_axis"),
+               ("groupnorm_forward", "strided_groups"), ("fold_batchnorm", "bias_no_mean"))
+
+
+@pytest.mark.parametrize("key", REQUIRED_07, ids="-".join)
+def test_notebook_07s_required_mistakes_are_catalogued_with_the_test_that_names_them(key):
+    m = mistakes.mistake(*key)
+    assert m.test.startswith(f"test_{key[0]}_") and key[1] in exercise(key[0]).mistakes

@@ -56,8 +56,8 @@ def check_spatial_batchnorm_forward(spatial_batchnorm_forward, verbose=True):
     x, gamma, beta, eps = d["x"], d["gamma"], d["beta"], d["eps"]
     C = x.shape[1]
 
-    def call(fn, x=x, gamma=gamma, beta=beta, *rest):
-        return unpack(fn(x.copy(), gamma.copy(), beta.copy(), *(rest or (eps,))), ("out", "cache"), name)
+    def call(fn, x=x, gamma=gamma, beta=beta):
+        return unpack(fn(x.copy(), gamma.copy(), beta.copy(), eps), ("out", "cache"), name)
 
     def shape(fn):
         out, _ = call(fn)

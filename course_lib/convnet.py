@@ -350,9 +350,7 @@ def digits_convnet(norm=None, *, seed=0, filters=(8, 16), fns=None, groups=2, dt
     if unknown:
         raise ValueError(f"fns has {sorted(unknown)}, which a {norm!r} network does not call; "
                          f"it calls {list(NORMS.get(norm, ()))}")
-    for name in NORMS.get(norm, ()):
-        fns.setdefault(name, None)
-        fns[name] = _fn(fns[name], name)
+    fns = {name: _fn(fns.get(name), name) for name in NORMS.get(norm, ())}
     rng = np.random.default_rng(seed)
     f1, f2 = filters
     if norm == "gn" and (f1 % groups or f2 % groups):

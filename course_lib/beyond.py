@@ -28,12 +28,10 @@ from typing import NamedTuple
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from .convnet import Conv2D, ConvNet, SpatialBatchNorm, digits_convnet, fit_convnet
+from .convnet import NORMS, Conv2D, ConvNet, SpatialBatchNorm, digits_convnet, fit_convnet
 
 __all__ = ["Digits", "load_digits_images", "digits_data", "ConvRun", "train_convnets", "BatchSizeSweep",
            "batch_size_sweep", "train_eval_gap", "batch_dependence", "fold_convnet", "inference_seconds"]
-
-NORM_NAMES = {None: "no normalization", "bn": "batch norm", "ln": "layer norm", "gn": "group norm"}
 
 
 class Digits(NamedTuple):
@@ -81,7 +79,7 @@ class ConvRun:
     model: ConvNet
 
 
-def train_convnets(norm, data, *, seeds=range(5), epochs=6, batch_size=32, lr=0.05, fns=None):
+def train_convnets(norm, data, *, seeds=range(5), epochs=5, batch_size=32, lr=0.1, fns=None):
     """``digits_convnet(norm, seed=seed, fns=fns)`` trained by ``fit_convnet`` on data, once per seed.
 
     The seed sets the initial weights and the order of the batches. Returns a list of ConvRun.
@@ -97,8 +95,6 @@ def train_convnets(norm, data, *, seeds=range(5), epochs=6, batch_size=32, lr=0.
 
 def _fns_for(norm, fns):
     """The functions of ``fns`` that a ``norm`` network calls (digits_convnet refuses the others)."""
-    from .convnet import NORMS
-
     return {name: fn for name, fn in (fns or {}).items() if name in NORMS.get(norm, ())}
 
 
@@ -177,9 +173,11 @@ def batch_dependence(model, x0, X_pool, *, batch_size=8, batches=30, seed=0):
     model = copy.deepcopy(model)
     rng = np.random.default_rng(seed)
     x0 = np.asarray(x0)[None]
-    train = np.stack([model.forward(np.concatenate([x0, X_pool[rng.choice(len(X_pool), batch_size - 1, replace=False)]]),
-                                    training=True)[0] for _ in range(batches)])
-    return train, model.forward(x0, training=False)[0]
+    train = []
+    for _ in range(batches):
+        mates = X_pool[rng.choice(len(X_pool), batch_size - 1, replace=False)]
+        train.append(model.forward(np.concatenate([x0, mates]), training=True)[0])
+    return np.stack(train), model.forward(x0, training=False)[0]
 
 
 def fold_convnet(model, fold):

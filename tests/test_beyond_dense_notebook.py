@@ -70,7 +70,8 @@ def test_train_convnets_one_run_per_seed_on_the_functions_given(small):
         calls.append(x.shape)
         return FNS["spatial_batchnorm_forward"](x, gamma, beta, eps)
 
-    runs = beyond.train_convnets("bn", small, seeds=(0, 1), epochs=2, fns={**FNS, "spatial_batchnorm_forward": counting})
+    runs = beyond.train_convnets("bn", small, seeds=(0, 1), epochs=2,
+                                 fns={**FNS, "spatial_batchnorm_forward": counting})
     assert [r.seed for r in runs] == [0, 1] and all(len(r.history.val_metric) == 2 for r in runs)
     assert calls, "the network did not call the forward it was given"
     first = [p.copy() for p in runs[0].model.parameters()]
@@ -120,7 +121,8 @@ def test_batch_size_sweep_trains_every_norm_at_every_size(small):
                                     n_mismatch=32)
     assert sweep.steps == (24, 3)
     for norm in sweep.norms:
-        assert sweep.accuracy[norm].shape == (2, 2) and ((0 <= sweep.accuracy[norm]) & (sweep.accuracy[norm] <= 1)).all()
+        accuracy = sweep.accuracy[norm]
+        assert accuracy.shape == (2, 2) and ((0 <= accuracy) & (accuracy <= 1)).all()
         assert (norm, 4) in sweep.models and (norm, 32) in sweep.models
     assert (sweep.mismatch["ln"] == 0).all() and (sweep.mismatch["gn"] == 0).all()
     assert sweep.mismatch["bn"].max() > 0

@@ -234,6 +234,22 @@ def _valid_args(name):
         return d["x"], d["gamma"], d["beta"], d["running_mean"], d["running_var"]
     if name == "epochs_to_reach":
         return [0.5, 0.7], 0.6
+    if name in ("spatial_batchnorm_forward", "layernorm_forward"):
+        d = arrays(data(name))
+        return d["x"], d["gamma"], d["beta"]
+    if name == "spatial_batchnorm_backward":
+        from course_lib.bncache import BNCache
+        main = arrays(data(name))["main"]
+        return main["dout"], BNCache(**main["cache"])
+    if name == "layernorm_backward":
+        from course_lib.bncache import LNCache
+        main = arrays(data(name))["main"]
+        return main["dout"], LNCache(**main["cache"])
+    if name == "groupnorm_forward":
+        return np.ones((2, 4, 3, 3)), np.ones(4), np.zeros(4), 2
+    if name == "fold_batchnorm":
+        d = arrays(data(name))["trained"]
+        return d["W"], d["b"], d["gamma"], d["beta"], d["running_mean"], d["running_var"]
     raise KeyError(name)
 
 

@@ -13,6 +13,8 @@ Submodules, one topic each:
 - ``activations``: activation histograms and ridgeline across training, one neuron through BN
 - ``surfaces``: condition number, loss surface and loss contours of a linear model
 - ``boundaries``: a binary classifier's decision boundary
+- ``claims``: the deep network's claims of notebook 06
+- ``beyond``: notebook 07's feature maps, groups, conv-net runs, batch-size sweep and batch dependence
 - ``_style``: the shared colours, axes and input check
 """
 

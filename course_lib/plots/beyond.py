@@ -128,13 +128,14 @@ def plot_batch_size_sweep(sweep, *, axes=None):
                     label=f"{name}, median of {values.shape[1]} seeds")
     axes[0].axhline(0.1, color="black", ls=":", lw=1)
     axes[0].text(sizes[0], 0.1, " chance (10 classes)", va="bottom", fontsize="small")
+    passes = f"{sweep.epochs} pass{'es' if sweep.epochs > 1 else ''}"
     axes[0].set(ylabel="validation accuracy (eval mode)", ylim=(0, 1),
-                title=f"Accuracy after {sweep.epochs} epoch{'s' if sweep.epochs > 1 else ''} at each batch size")
+                title=f"Accuracy after {passes} over the data: compare within a batch size")
     axes[1].set(ylabel="validation predictions that change", ylim=(-0.02, 1),
                 title="Training mode (batch statistics) against eval mode")
     for ax in axes:
-        ax.set(xscale="log", xlabel="batch size")
-        ax.set_xticks(sizes, [str(s) for s in sizes])
+        ax.set(xscale="log", xlabel="batch size (SGD steps taken)")
+        ax.set_xticks(sizes, [f"{s}\n({n} steps)" for s, n in zip(sizes, sweep.steps)])
         ax.minorticks_off()
         ax.grid(alpha=0.3)
         ax.legend(fontsize="small")

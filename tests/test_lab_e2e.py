@@ -7,13 +7,16 @@ types a wrong and then a right ``batchnorm_forward`` into the exercise cell,
 runs it with its visible check, reads the messages, checks that a figure
 renders as an image and that nbgrader's lab extension loaded, and drags a
 slider of the interactive figure (ipywidgets' own lab extension) to see the
-figure redrawn.
+figure redrawn. In notebook 07 it runs the setup, types the spatial batch
+norm without and then with the transpose, and runs the cell that needs
+notebook 02's function while 02 is still unfinished.
 
 Screenshots of every step land in build/lab-e2e/, so a failing run can be
 read. The test is skipped only when no chromium is installed (.ci/run
 installs it with apt when it can).
 """
 
+import json
 import os
 import secrets
 import shutil
@@ -28,11 +31,13 @@ import nbformat
 import pytest
 
 from conftest import require
+from examples.cells import BUGGY
 from independent import CELLS
 
 ROOT = Path(__file__).resolve().parents[1]
 SHOTS = ROOT / "build" / "lab-e2e"
 NOTEBOOK = "02_bn_equations/02_bn_equations.ipynb"
+NOTEBOOK_07 = "07_beyond_dense/07_beyond_dense.ipynb"
 WAIT_MS = 90_000
 
 
@@ -99,18 +104,22 @@ def page(request):
         browser = p.chromium.launch(executable_path=browser_path,
                                     args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"])
         tab = browser.new_page(viewport={"width": 1400, "height": 1000})
-        tab.goto(f"{base}/lab/tree/{NOTEBOOK}?token={token}")
-        tab.wait_for_selector(".jp-Notebook .jp-CodeCell", timeout=WAIT_MS)
-        sync_api.expect(tab.locator("#jp-main-statusbar")).to_contain_text("Idle", timeout=WAIT_MS)
-        no = tab.get_by_role("button", name="No", exact=True)   # JupyterLab's news question
-        if no.count():
-            no.first.click()
+        open_notebook(tab, base, token, NOTEBOOK, sync_api.expect)
         tab.screenshot(path=str(SHOTS / "01-opened.png"))
         try:
             yield tab, sync_api.expect
         finally:
             tab.screenshot(path=str(SHOTS / "99-last.png"), full_page=True)
             browser.close()
+
+
+def open_notebook(tab, base, token, notebook, expect):
+    tab.goto(f"{base}/lab/tree/{notebook}?token={token}")
+    tab.wait_for_selector(".jp-Notebook .jp-CodeCell", timeout=WAIT_MS)
+    expect(tab.locator("#jp-main-statusbar")).to_contain_text("Idle", timeout=WAIT_MS)
+    no = tab.get_by_role("button", name="No", exact=True)   # JupyterLab's news question
+    if no.count():
+        no.first.click()
 
 
 def cell(tab, text):
@@ -230,3 +239,53 @@ def test_moving_a_slider_redraws_the_interactive_figure(page):
     expect(image).not_to_have_attribute("src", before, timeout=WAIT_MS)
     assert image.evaluate("img => img.complete && img.naturalWidth > 100")
     figure.screenshot(path=str(SHOTS / "05-slider-moved.png"))
+
+
+def test_notebook_07_in_the_browser(page, request):
+    """07: the setup runs, the reshape without the transpose gets its hint, the right answer passes, and the
+    cell that needs 02's batchnorm_forward says what to fix while 02 is unfinished."""
+    tab, expect = page
+    base, token = request.getfixturevalue("lab")
+    tab07 = tab.context.new_page()
+    try:
+        open_notebook(tab07, base, token, NOTEBOOK_07, expect)
+        setup = cell(tab07, "from course_lib import beyond")
+        setup.locator(".cm-content").click()
+        tab07.keyboard.press("Shift+Enter")
+        expect(setup.locator(".jp-InputPrompt")).to_contain_text("[1]", timeout=WAIT_MS)
+        expect(setup.locator(".jp-OutputArea-output")).to_have_count(0)
+
+        exercise = cell(tab07, "def spatial_batchnorm_forward")
+        check = cell(tab07, "check_spatial_batchnorm_forward(spatial_batchnorm_forward)")
+        wrong = BUGGY["spatial_batchnorm_forward"]
+        assert wrong != CELLS["spatial_batchnorm_forward"]
+        type_and_run(tab07, exercise, wrong)
+        expect(check.locator(".jp-OutputArea")).to_contain_text("hint: move the channels last before reshaping",
+                                                                timeout=WAIT_MS)
+        expect(check.locator(".jp-OutputArea")).to_contain_text("CheckFailed: spatial_batchnorm_forward")
+        check.screenshot(path=str(SHOTS / "07-wrong-spatial-bn.png"))
+
+        type_and_run(tab07, exercise, CELLS["spatial_batchnorm_forward"])
+        expect(check.locator(".jp-OutputArea")).to_contain_text("checks passed. Well done!", timeout=WAIT_MS)
+        expect(check.locator(".jp-OutputArea")).not_to_contain_text("CheckFailed")
+        check.screenshot(path=str(SHOTS / "08-right-spatial-bn.png"))
+
+        # The section's first cell, which makes x_maps, then the cell that needs notebook 02's function. The
+        # lab saves 02 on its own now and then, so what 02 holds on disk is read first.
+        with urllib.request.urlopen(f"{base}/api/contents/{NOTEBOOK}?token={token}", timeout=30) as r:
+            saved = json.loads(r.read())["content"]
+        [forward] = [c["source"] for c in saved["cells"] if "def batchnorm_forward" in c["source"]]
+        unfinished = "raise NotImplementedError" in forward
+        maps = cell(tab07, "x_maps = conv1.forward")
+        maps.locator(".cm-content").click()
+        tab07.keyboard.press("Shift+Enter")
+        needs = cell(tab07, "%%needs 02_bn_equations: batchnorm_forward")
+        needs.locator(".cm-content").click()
+        tab07.keyboard.press("Shift+Enter")
+        expect(needs.locator(".jp-OutputArea")).to_contain_text(
+            "Skipped: this cell needs batchnorm_forward from 02_bn_equations" if unfinished
+            else "your batchnorm_forward of 02 on the rows", timeout=WAIT_MS)
+        assert "Traceback" not in needs.locator(".jp-OutputArea").inner_text()
+        needs.screenshot(path=str(SHOTS / "09-needs-02.png"))
+    finally:
+        tab07.close()

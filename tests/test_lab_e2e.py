@@ -246,7 +246,7 @@ def test_notebook_07_in_the_browser(page, request):
     cell that needs 02's batchnorm_forward says what to fix while 02 is unfinished."""
     tab, expect = page
     base, token = request.getfixturevalue("lab")
-    tab07 = tab.context.new_page()
+    tab07 = tab.context.browser.new_page(viewport={"width": 1400, "height": 1000})
     try:
         open_notebook(tab07, base, token, NOTEBOOK_07, expect)
         setup = cell(tab07, "from course_lib import beyond")

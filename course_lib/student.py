@@ -201,7 +201,8 @@ def parse_needs(line):
 def needs(line, cell, namespace, start=None):
     """Run cell in namespace with the functions line asks for; None if they are ready, else the message.
 
-    The cell's last expression, if any, is returned as the second item, as a cell's value is.
+    The cell's last expression, if any, is returned as the second item, as a cell's value is. A name the
+    namespace already held goes back to its own value after the cell; a new one stays for later cells.
     """
     assignment, names = parse_needs(line)
     try:
@@ -213,12 +214,20 @@ def needs(line, cell, namespace, start=None):
         wanted = "your batch norm" if assignment == "bn" else f"{', '.join(names)} from {assignment}"
         return (f"Skipped: this cell needs {wanted}. {not_ready}\n"
                 "The cells that do not need it still run."), None
+    own = {name: namespace[name] for name in functions if name in namespace}
     namespace.update(functions)
     tree = ast.parse(cell)
     shown = tree.body and isinstance(tree.body[-1], ast.Expr) and not cell.rstrip().endswith(";")
     last = tree.body.pop() if shown else None
-    exec(compile(tree, "<cell>", "exec"), namespace)
-    value = eval(compile(ast.Expression(last.value), "<cell>", "eval"), namespace) if last else None
+    try:
+        exec(compile(tree, "<cell>", "exec"), namespace)
+        value = eval(compile(ast.Expression(last.value), "<cell>", "eval"), namespace) if last else None
+    finally:
+        # A function the notebook defines itself is only lent out for the cell: 07's own batchnorm_forward,
+        # say, is still the notebook's after a cell that needed 02's.
+        for name, fn in own.items():
+            if namespace.get(name) is functions[name]:
+                namespace[name] = fn
     return None, value
 
 

@@ -237,3 +237,22 @@ def test_notebook_04_states_the_upstream_gradient_its_by_hand_checks_use():
     assert np.array_equal(namespace["dout_students"], walkthrough.DOUT)
     assert walkthrough.DX_ENTRIES == ((0, 1), (1, 1))   # what the notebook asks: neuron 2, students 1 and 2
     assert np.allclose(walkthrough.dx, [hand_answers()["dx"]], atol=1e-12)
+
+
+def test_the_groupnorm_check_refuses_a_cache_the_grader_cannot_carry():
+    """The cache is the student's choice, but it crosses the sandbox's wire: a dtype object in it would cost the
+    whole exercise in grading, so the visible check says so first."""
+    from independent import CELLS
+
+    namespace = {}
+    exec(CELLS["groupnorm_forward"], namespace)
+    right = namespace["groupnorm_forward"]
+
+    def odd_cache(x, gamma, beta, G, eps=1e-5):
+        out, _ = right(x, gamma, beta, G, eps)
+        return out, (out, np.asarray(x).dtype, G)
+
+    with pytest.raises(checks.CheckFailed) as failed:
+        checks.check_groupnorm_forward(odd_cache, verbose=False)
+    assert "which the grader cannot carry back" in failed.value.report.render()
+    checks.check_groupnorm_forward(right, verbose=False)

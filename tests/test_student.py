@@ -5,6 +5,7 @@ import shutil
 from pathlib import Path
 
 import nbformat
+import numpy as np
 import pytest
 
 from course_lib.checks import check_batchnorm_forward
@@ -164,6 +165,26 @@ def test_a_cell_that_needs_a_ready_function_runs_with_it(course):
                            "y, _ = batchnorm_forward(x, np.ones(2), np.zeros(2))\ny.mean()",
                            namespace, start=course / "05_inference")
     assert skipped is None and abs(value) < 1e-12 and "y" in namespace
+
+
+def test_a_cell_that_needs_a_function_lends_it_and_gives_the_notebooks_own_back(course):
+    """07 may hold its own batchnorm_forward: a cell that needs 02's sees 02's, and the notebook keeps its own."""
+    from course_lib.student import needs
+
+    write_notebook(course, "02_bn_equations", [GOOD_FORWARD])
+
+    def own_forward(x, gamma, beta, eps=1e-5):
+        return "the notebook's own", None
+
+    namespace = {"batchnorm_forward": own_forward}
+    skipped, value = needs("02_bn_equations: batchnorm_forward",
+                           "import numpy as np\nwhose = batchnorm_forward(np.eye(2), np.ones(2), np.zeros(2))[0]\n"
+                           "whose", namespace, start=course / "07_beyond_dense")
+    assert skipped is None and isinstance(value, np.ndarray)   # the cell ran with 02's
+    assert namespace["batchnorm_forward"] is own_forward and isinstance(namespace["whose"], np.ndarray)
+    fresh = {}
+    needs("02_bn_equations: batchnorm_forward", "pass", fresh, start=course / "07_beyond_dense")
+    assert callable(fresh["batchnorm_forward"])   # a name the notebook did not have stays for later cells
 
 
 def test_a_cell_that_needs_a_broken_function_is_skipped_with_what_to_fix(course):

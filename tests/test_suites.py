@@ -356,3 +356,19 @@ def test_an_answer_of_nothing_earns_nothing_in_07(body):
     outcomes = run_suite("07_beyond_dense", InProcessStudent(cells))
     assert outcomes and sum(o.score for o in outcomes) == 0, [o.name for o in outcomes if o.score]
     assert not [o.output for o in outcomes if "could not check" in o.output]
+
+
+@pytest.mark.parametrize("body", [
+    "return np.random.standard_normal(np.shape(x)).astype(np.asarray(x).dtype), None",
+    "out, cache = right(x, gamma, beta, eps)\n    return out + np.random.standard_normal(), cache",
+], ids=["noise", "right_plus_noise"])
+def test_an_output_that_changes_on_every_call_earns_nothing_on_layernorm(body):
+    """Only the catalogued running-statistics mistake (one affine map of x shared by every entry) is let through
+    by the tests that do not name it; other output that changes from call to call is just wrong. (The shape of
+    out, and a cache that is right, still earn their own tests' points.)"""
+    right = INDEPENDENT["layernorm_forward"].replace("def layernorm_forward(", "def right(")
+    cell = f"{right}\n\ndef layernorm_forward(x, gamma, beta, eps=1e-5):\n    {body}\n"
+    outcomes = run_suite("07_beyond_dense", InProcessStudent({**INDEPENDENT, "layernorm_forward": cell}),
+                         only="layernorm_forward")
+    about_out = [o for o in outcomes if "returns (out, cache)" not in o.name and "the cache is" not in o.name]
+    assert len(about_out) == 7 and all(o.score == 0 for o in about_out), [(o.name, o.score) for o in about_out]

@@ -3,7 +3,9 @@
 x is (N, D); each sample is normalized over its own D features. Two mistakes
 have a test of their own: statistics over the batch axis, and running
 statistics carried from call to call (a sample's output then changes with
-the batches before it). Tests of other properties accept them, so that each
+the batches before it, and is one affine map of x shared by every entry;
+an output that changes from call to call without that shape is not the
+mistake, and earns nothing). Tests of other properties accept them, so that each
 costs the test that names it and "out is right", not more.
 """
 
@@ -40,13 +42,27 @@ def batch(rng, N, D, dtype=np.float64):
 
 
 def _stateful(student, x, gamma, beta, eps, out):
-    """Whether a second call on the same input gives another output: statistics kept from call to call."""
+    """Whether out is the catalogued running-statistics mistake: a second call on the same input gives another
+    output, and each is gamma * (a * x + c) + beta for one scale a > 0 and one shift c shared by every entry
+    (statistics kept across samples and calls). Any other output that changes from call to call is just wrong."""
     again, _ = call(student, x, gamma, beta, eps)
     try:
         out, again = as_array(out, "out"), as_array(again, "out")
     except Mismatch:
         return False
-    return not np.array_equal(out, again, equal_nan=True)
+    if np.array_equal(out, again, equal_nan=True):
+        return False
+    return all(_shared_affine(x, gamma, beta, o) for o in (out, again))
+
+
+def _shared_affine(x, gamma, beta, out):
+    x = np.asarray(x, dtype=np.float64)
+    if out.shape != x.shape or not np.isfinite(out).all():
+        return False
+    z = ((out - np.asarray(beta, np.float64)) / np.asarray(gamma, np.float64)).ravel()
+    A = np.column_stack([x.ravel(), np.ones(x.size)])
+    (a, c), *_ = np.linalg.lstsq(A, z, rcond=None)
+    return bool(a > 0 and np.allclose(A @ (a, c), z, rtol=1e-5, atol=1e-5 * max(1.0, float(np.abs(z).max()))))
 
 
 def check_out(student, x, gamma, beta, eps, what, *, named=NAMED, hint=STEPS):

@@ -69,14 +69,18 @@ class SpatialBatchNorm:
 
     Training: ``forward(x, gamma, beta, eps) -> (out, BNCache)`` and
     ``backward(dout, cache) -> (dx, dgamma, dbeta)``, the functions given (the
-    student's ``spatial_batchnorm_forward`` / ``_backward``); then
+    student's ``spatial_batchnorm_forward`` / ``_backward`` of 07); then
     ``running = momentum * running + (1 - momentum) * batch`` with the cache's
-    mu and (biased) var. Eval: ``gamma * (x - running_mean) / sqrt(running_var + eps) + beta``.
+    mu and (biased) var. Eval: ``inference(rows, gamma, beta, running_mean,
+    running_var, eps)`` on the (N*H*W, C) rows of x (the student's
+    ``batchnorm_inference`` of 05).
     """
 
-    def __init__(self, C, *, forward=None, backward=None, momentum=0.9, eps=1e-5, dtype=np.float64):
+    def __init__(self, C, *, forward=None, backward=None, inference=None, momentum=0.9, eps=1e-5,
+                 dtype=np.float64):
         self.fwd = _fn(forward, "spatial_batchnorm_forward")
         self.bwd = _fn(backward, "spatial_batchnorm_backward")
+        self.inf = _fn(inference, "batchnorm_inference")
         self.C, self.momentum, self.eps = int(C), momentum, eps
         self.params = {"gamma": np.ones(C, dtype), "beta": np.zeros(C, dtype)}
         self.grads = {key: np.zeros_like(v) for key, v in self.params.items()}
@@ -96,17 +100,21 @@ class SpatialBatchNorm:
             self._cache = ("train", cache)
             return out
         x = np.asarray(x)
-        inv_std = (1 / np.sqrt(self.state["running_var"] + self.eps)).astype(x.dtype)            # (C,)
-        x_hat = (x - _per_channel(self.state["running_mean"].astype(x.dtype))) * _per_channel(inv_std)
-        self._cache = ("eval", (x_hat, inv_std))
-        return _per_channel(gamma.astype(x.dtype)) * x_hat + _per_channel(beta.astype(x.dtype))
+        N, C, H, W = x.shape
+        rows = np.moveaxis(x, 1, -1).reshape(-1, C)          # one row per sample and position
+        out = self.inf(rows, gamma.astype(x.dtype), beta.astype(x.dtype), self.state["running_mean"].astype(x.dtype),
+                       self.state["running_var"].astype(x.dtype), self.eps)
+        self._cache = ("eval", x)
+        return np.ascontiguousarray(np.moveaxis(np.asarray(out).reshape(N, H, W, C), -1, 1))
 
     def backward(self, dout):
         mode, cache = self._cache
         if mode == "train":
             dx, self.grads["gamma"], self.grads["beta"] = self.bwd(dout, cache)
             return dx
-        x_hat, inv_std = cache   # eval mode is a fixed affine map of each channel
+        # Eval mode is a fixed affine map of each channel, with the running statistics.
+        inv_std = 1 / np.sqrt(self.state["running_var"] + self.eps)
+        x_hat = (cache - _per_channel(self.state["running_mean"])) * _per_channel(inv_std)
         self.grads["gamma"] = (dout * x_hat).sum(axis=(0, 2, 3))
         self.grads["beta"] = dout.sum(axis=(0, 2, 3))
         return dout * _per_channel(self.params["gamma"] * inv_std)
@@ -316,7 +324,7 @@ class ConvNet:
 
 # The exercise functions each kind of norm layer calls: the keys of ``digits_convnet``'s fns.
 NORMS = {
-    "bn": ("spatial_batchnorm_forward", "spatial_batchnorm_backward"),
+    "bn": ("spatial_batchnorm_forward", "spatial_batchnorm_backward", "batchnorm_inference"),
     "ln": ("layernorm_forward", "layernorm_backward"),
     "gn": ("groupnorm_forward", "layernorm_forward", "layernorm_backward"),
 }
@@ -325,7 +333,8 @@ NORMS = {
 def _norm_layer(norm, C, H, W, fns, groups, dtype):
     if norm == "bn":
         return SpatialBatchNorm(C, forward=fns["spatial_batchnorm_forward"],
-                                backward=fns["spatial_batchnorm_backward"], dtype=dtype)
+                                backward=fns["spatial_batchnorm_backward"], inference=fns["batchnorm_inference"],
+                                dtype=dtype)
     if norm == "ln":
         return LayerNorm2d((C, H, W), forward=fns["layernorm_forward"], backward=fns["layernorm_backward"],
                            dtype=dtype)

@@ -2,9 +2,10 @@
 
 The experiments run on whatever normalization functions they are given; here
 on the references, on small data, so that each property is checked in
-seconds. The last tests run the released 07 with its exercises answered and
-02's batchnorm_forward broken: the one cell that needs 02 says what to fix
-and is skipped, and everything else, 07's own checks included, still runs.
+seconds. The last tests run the released 07 with its exercises answered, once with
+02's batchnorm_forward broken and once with 05's batchnorm_inference
+unfinished: the cells that need it say what to fix and are skipped, and
+everything else, 07's own checks included, still runs.
 """
 
 import copy
@@ -177,19 +178,18 @@ def test_batch_dependence_figure_one_bar_per_norm():
     assert len(ax.collections) == 2
 
 
-# ----------------------------------------------------------------------------- the notebook beside a broken 02
+# ----------------------------------------------------------------------------- the notebook beside 02 and 05
 
-@pytest.fixture(scope="module")
-def run_beside_broken_02(tmp_path_factory):
-    """The released course, 02's batchnorm_forward with the N - 1 bug, 07's exercises answered; 07 executed."""
+def _run_07(tmp_path_factory, broken):
+    """The released course with 07's exercises answered and ``broken``'s exercises of other notebooks replaced
+    (grade_id -> source, every other exercise answered right); 07 executed."""
     from independent import CELLS, fill_notebook
     from test_notebook_runs import execute
 
-    broken = CELLS["batchnorm_forward"].replace("/ n\n    inv_std", "/ (n - 1)\n    inv_std")
-    assert broken != CELLS["batchnorm_forward"]
-    tree = tmp_path_factory.mktemp("broken_02_for_07") / "notebooks"
+    tree = tmp_path_factory.mktemp("beside_07") / "notebooks"
     shutil.copytree(ROOT / "notebooks", tree)
-    fill_notebook(tree / "02_bn_equations" / "02_bn_equations.ipynb", {**CELLS, "batchnorm_forward": broken})
+    for assignment in ("02_bn_equations", "05_inference"):
+        fill_notebook(tree / assignment / f"{assignment}.ipynb", {**CELLS, **broken})
     solution = json.loads((ROOT / "solutions" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").read_text(encoding="utf-8"))
     answers = {c["metadata"]["nbgrader"]["grade_id"]: c["source"] for c in solution["cells"]
                if c["metadata"].get("nbgrader", {}).get("solution")}
@@ -198,26 +198,55 @@ def run_beside_broken_02(tmp_path_factory):
     return execute(path, allow_errors=True)
 
 
-def test_released_07_runs_without_error_beside_a_broken_02(run_beside_broken_02):
-    from test_notebook_runs import errors
+@pytest.fixture(scope="module")
+def run_beside_broken_02(tmp_path_factory):
+    """02's batchnorm_forward with the N - 1 bug, 05 right."""
+    from independent import CELLS
 
-    failures = [(i, o.ename, o.evalue[:300]) for i, o in errors(run_beside_broken_02)]
-    assert not failures, f"07 fails when 02 is broken: {failures}"
+    broken = CELLS["batchnorm_forward"].replace("/ n\n    inv_std", "/ (n - 1)\n    inv_std")
+    assert broken != CELLS["batchnorm_forward"]
+    return _run_07(tmp_path_factory, {"batchnorm_forward": broken})
 
 
-def test_07s_own_checks_pass_beside_a_broken_02(run_beside_broken_02):
-    from test_notebook_runs import text_of
+@pytest.fixture(scope="module")
+def run_beside_unfinished_05(tmp_path_factory):
+    """02 right, 05's batchnorm_inference still the released stub."""
+    stub = "def batchnorm_inference(x, gamma, beta, running_mean, running_var, eps=1e-5):\n    raise NotImplementedError()\n"
+    return _run_07(tmp_path_factory, {"batchnorm_inference": stub})
 
-    checks = [c for c in run_beside_broken_02.cells
-              if c.metadata.get("nbgrader", {}).get("grade_id", "").startswith("check_")]
+
+def _needing(run, assignment):
+    return [c for c in run.cells if c.cell_type == "code" and c.source.startswith(f"%%needs {assignment}")]
+
+
+@pytest.mark.parametrize("beside", ["run_beside_broken_02", "run_beside_unfinished_05"])
+def test_released_07_runs_without_error_and_its_checks_pass_beside_an_unfinished_notebook(beside, request):
+    from test_notebook_runs import errors, text_of
+
+    run = request.getfixturevalue(beside)
+    failures = [(i, o.ename, o.evalue[:300]) for i, o in errors(run)]
+    assert not failures, f"07 fails beside an unfinished notebook: {failures}"
+    checks = [c for c in run.cells if c.metadata.get("nbgrader", {}).get("grade_id", "").startswith("check_")]
     assert len(checks) == 6 and all("Well done!" in text_of(c) for c in checks)
 
 
 def test_the_cell_that_needs_02_is_skipped_and_names_what_to_fix(run_beside_broken_02):
     from test_notebook_runs import text_of
 
-    needing = [c for c in run_beside_broken_02.cells if c.cell_type == "code" and c.source.startswith("%%needs")]
+    needing = _needing(run_beside_broken_02, "02_bn_equations")
     assert len(needing) == 1
     text = text_of(needing[0])
     assert text.startswith("Skipped:") and "batchnorm_forward" in text and "02_bn_equations" in text
     assert "check_batchnorm_forward" in text
+    assert not any(text_of(c).startswith("Skipped:") for c in _needing(run_beside_broken_02, "05_inference"))
+
+
+def test_the_bn_networks_run_on_05s_inference_and_skip_while_it_is_unfinished(run_beside_unfinished_05):
+    from test_notebook_runs import text_of
+
+    needing = _needing(run_beside_unfinished_05, "05_inference")
+    assert len(needing) >= 5
+    for cell in needing:
+        text = text_of(cell)
+        assert text.startswith("Skipped:") and "batchnorm_inference" in text and "05_inference" in text, text[:200]
+    assert not text_of(_needing(run_beside_unfinished_05, "02_bn_equations")[0]).startswith("Skipped:")

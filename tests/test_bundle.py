@@ -333,10 +333,17 @@ from course_lib.experiments import circles_experiment
 from course_lib.model import circles_model
 from course_lib.modules import BatchNorm
 
+from course_lib.convnet import digits_convnet
+
 model = circles_model(True, seed=0)
 fns = next(layer for layer in model.layers if isinstance(layer, BatchNorm)).fns
 runs = circles_experiment(True, seeds=[0], epochs=3, threshold=0.0)
+conv = {norm: digits_convnet(norm).layers[1] for norm in ("bn", "ln", "gn")}
+conv_fns = {"spatial_forward": conv["bn"].fwd, "spatial_backward": conv["bn"].bwd, "spatial_inference": conv["bn"].inf,
+            "layernorm_forward": conv["ln"].fwd, "layernorm_backward": conv["ln"].bwd,
+            "groupnorm_forward": conv["gn"].fwd}
 print(json.dumps({field: getattr(fns, field).__code__.co_filename for field in fns._fields}
+                 | {name: fn.__code__.co_filename for name, fn in conv_fns.items()}
                  | {"reach": runs[0].epochs_to_threshold}))
 '''
 
@@ -347,7 +354,9 @@ def test_models_and_experiments_default_to_the_students_functions(finished, clea
     seen = json.loads(done.stdout.strip().splitlines()[-1])
     assert seen.pop("reach") == 1   # the student's epochs_to_reach, from notebook 06
     expected = {"forward": "02_bn_equations", "backward": "04_backprop", "inference": "05_inference",
-                "update": "05_inference"}
+                "update": "05_inference", "spatial_inference": "05_inference",
+                **{name: "07_beyond_dense" for name in ("spatial_forward", "spatial_backward", "layernorm_forward",
+                                                       "layernorm_backward", "groupnorm_forward")}}
     assert {field: Path(f).stem for field, f in seen.items()} == expected
 
 

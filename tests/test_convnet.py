@@ -16,12 +16,13 @@ from course_lib.gradcheck import numerical_gradient, numerical_gradient_array, r
 from course_lib.groupnorm import groupnorm_backward, groupnorm_forward
 from course_lib.layernorm import layernorm_backward, layernorm_forward
 from course_lib.modules import Dense
+from course_lib.running_stats import batchnorm_inference
 from course_lib.spatial_batchnorm import spatial_batchnorm_backward, spatial_batchnorm_forward
 
 REFERENCES = {"spatial_batchnorm_forward": spatial_batchnorm_forward,
               "spatial_batchnorm_backward": spatial_batchnorm_backward,
               "layernorm_forward": layernorm_forward, "layernorm_backward": layernorm_backward,
-              "groupnorm_forward": groupnorm_forward}
+              "groupnorm_forward": groupnorm_forward, "batchnorm_inference": batchnorm_inference}
 
 
 @pytest.fixture(scope="module")
@@ -235,14 +236,19 @@ def test_the_norm_layers_call_the_functions_given(digits, norm):
 
     model = digits_convnet(norm, fns={name: spy(name) for name in NORMS[norm]})
     fit_convnet(model, *digits, epochs=1, batch_size=len(digits[1]))
-    assert sorted(calls) == sorted(2 * list(NORMS[norm])), "each of the two norm layers calls each function once"
+    training = [name for name in NORMS[norm] if name != "batchnorm_inference"]
+    assert sorted(calls) == sorted(2 * training), "each of the two norm layers calls each function once"
+    if norm == "bn":
+        calls.clear()
+        model.forward(digits[0], training=False)
+        assert calls == ["batchnorm_inference"] * 2, "in eval mode each BN layer normalizes with batchnorm_inference"
 
 
 def test_the_norm_layers_default_to_the_references():
     for gn in (GroupNorm(4, 2), digits_convnet("gn", fns={"layernorm_backward": layernorm_backward}).layers[1]):
         assert (gn.fwd, gn.ln_fwd, gn.ln_bwd) == (groupnorm_forward, layernorm_forward, layernorm_backward)
     for bn in (SpatialBatchNorm(3), digits_convnet("bn").layers[1]):
-        assert (bn.fwd, bn.bwd) == (spatial_batchnorm_forward, spatial_batchnorm_backward)
+        assert (bn.fwd, bn.bwd, bn.inf) == (spatial_batchnorm_forward, spatial_batchnorm_backward, batchnorm_inference)
     for ln in (LayerNorm2d((2, 3, 3)), digits_convnet("ln").layers[1]):
         assert (ln.fwd, ln.bwd) == (layernorm_forward, layernorm_backward)
 

@@ -54,23 +54,9 @@ def fill_notebook(path, cells):
     path.write_text(json.dumps(fill(json.loads(path.read_text()), cells)))
 
 
-# Notebook 07, written apart from course_lib's references (spatial_batchnorm, layernorm, groupnorm, folding).
+# Notebook 07, written apart from course_lib's references (spatial_batchnorm, layernorm, groupnorm, folding)
+# and from examples/cells.py's (whose spatial_batchnorm_forward is used as it is).
 CELLS.update({
-    "spatial_batchnorm_forward": '''import numpy as np
-from course_lib.bncache import BNCache
-
-def spatial_batchnorm_forward(x, gamma, beta, eps=1e-5):
-    N, C, H, W = x.shape
-    rows = np.moveaxis(x, 1, -1).reshape(N * H * W, C)
-    m = rows.shape[0]
-    mu = rows.sum(axis=0) / m
-    centred = rows - mu
-    var = (centred * centred).sum(axis=0) / m
-    inv_std = 1 / np.sqrt(var + eps)
-    x_hat = centred * inv_std
-    out = np.moveaxis((x_hat * gamma + beta).reshape(N, H, W, C), -1, 1)
-    return out, BNCache(x=rows, x_hat=x_hat, mu=mu, var=var, inv_std=inv_std, gamma=gamma, eps=eps)
-''',
     "spatial_batchnorm_backward": '''import numpy as np
 
 def spatial_batchnorm_backward(dout, cache):

@@ -16,12 +16,11 @@ from autograder.suites.inputs import layouts, tol
 from autograder.suites.scoring import score_cases
 from course_lib.compare import expect_close, expect_dtype, expect_shape, unpack
 from course_lib.folding import fold_batchnorm as reference
+from course_lib.checks.beyond_dense import FOLD
 
 NAME = "fold_batchnorm"
 NAMED = ("bias_no_mean", "bias_unscaled")
 ARGS = ("W", "b", "gamma", "beta", "running_mean", "running_var")
-FOLD = ("with s = gamma / sqrt(running_var + eps) per unit: W_folded = W * s (each column j scaled by s[j]) and "
-        "b_folded = (b - running_mean) * s + beta")
 
 
 def others(*own):

@@ -16,11 +16,10 @@ from autograder.suites.inputs import tol
 from autograder.suites.scoring import score_cases
 from course_lib.compare import Mismatch, expect, expect_close, expect_dtype, expect_shape, unpack
 from course_lib.groupnorm import groupnorm_forward as reference
+from course_lib.checks.beyond_dense import GN_STEPS as STEPS
 
 NAME = "groupnorm_forward"
 NAMED = ("strided_groups", "group_size")
-STEPS = ("view x as (N, G, C // G * H * W): each row one sample's group of neighbouring channels; normalize each "
-         "row with its own mean and biased variance; back to (N, C, H, W); then gamma and beta per channel")
 
 
 def others(*own):

@@ -19,14 +19,13 @@ from autograder.suites.scoring import score_cases
 from course_lib.bncache import LNCache
 from course_lib.compare import Mismatch, as_array, expect, expect_close, expect_dtype, expect_shape, fmt, unpack
 from course_lib.layernorm import layernorm_forward as reference
+from course_lib.checks.beyond_dense import LN_STEPS as STEPS
 
 NAME = "layernorm_forward"
 NAMED = ("batch_axis", "running_stats")
 # running statistics depend on the calls before, so no output of that mistake can be computed apart: a test
 # recognizes it by calling twice (``_stateful``)
 STATELESS = ("batch_axis",)
-STEPS = ("normalize each row over its own D features: mu = x.mean(axis=1, keepdims=True), var likewise (biased), "
-         "x_hat = (x - mu) / sqrt(var + eps), out = gamma * x_hat + beta")
 
 
 def call(student, x, gamma, beta, eps=None):

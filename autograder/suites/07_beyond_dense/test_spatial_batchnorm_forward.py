@@ -17,11 +17,10 @@ from autograder.suites.scoring import score_cases
 from course_lib.bncache import BNCache
 from course_lib.compare import Mismatch, as_array, expect, expect_close, expect_dtype, expect_shape, fmt, unpack
 from course_lib.spatial_batchnorm import spatial_batchnorm_forward as reference
+from course_lib.checks.beyond_dense import SPATIAL_STEPS as STEPS
 
 NAME = "spatial_batchnorm_forward"
 NAMED = ("per_sample", "hw_only", "no_transpose")
-STEPS = ("view x as rows, one per (sample, position), one column per channel: x.transpose(0, 2, 3, 1)"
-         ".reshape(-1, C); batch-normalize the columns; then the same two steps back")
 
 
 def others(*own):

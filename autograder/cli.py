@@ -2,8 +2,11 @@
 
     grade SUBMITTED --out OUT    grade a class (autograder.pipeline)
     gradescope ASSIGNMENT ...    build Gradescope autograder zips (autograder.gradescope)
+    check NOTEBOOK ...           a student's self-check with the public checks (course_lib.selfcheck)
 
-Arguments, output and exit codes only; the work is done in the modules named.
+Arguments, output and exit codes only; the work is done in the modules named,
+each imported only by the command that needs it: ``check`` answers a student
+in well under a second, without the grader's imports.
 
 Exit status: 0 when every submission was graded, 1 when any could not be
 (an unreadable or missing notebook, or a grader error; the others are graded
@@ -15,12 +18,6 @@ import sys
 from pathlib import Path
 
 from course_lib.exercises import ASSIGNMENTS
-
-from . import pipeline
-from .atomic import atomic_write_text
-from .discover import DiscoveryError, find
-from .late import PolicyError, default_config, load_policy
-from .reports.results import fmt
 
 __all__ = ["main", "class_table"]
 
@@ -64,6 +61,7 @@ def _parser():
 # Commands with their own parsers, in their own modules: imported only when used.
 DELEGATED = {
     "gradescope": ("autograder.gradescope", "build a Gradescope autograder zip per assignment"),
+    "check": ("course_lib.selfcheck", "check notebooks with the public checks, as a student does before submitting"),
 }
 
 
@@ -73,7 +71,10 @@ def main(argv=None, *, run_stage=None):
     if argv and argv[0] in DELEGATED:
         import importlib
 
-        return importlib.import_module(DELEGATED[argv[0]][0]).main(argv[1:])
+        module = importlib.import_module(DELEGATED[argv[0]][0])
+        if argv[0] == "check":   # the student's command: its usage messages name it as typed
+            return module.main(argv[1:], prog="python -m autograder check")
+        return module.main(argv[1:])
     parser, grade = _parser()
     try:
         args = parser.parse_args(argv)
@@ -87,6 +88,11 @@ def main(argv=None, *, run_stage=None):
 
 
 def _grade(grade, args, run_stage):
+    from . import pipeline
+    from .atomic import atomic_write_text
+    from .discover import DiscoveryError, find
+    from .late import PolicyError, default_config, load_policy
+
     if args.assignment:
         unknown = [a for a in args.assignment if a not in ASSIGNMENTS]
         if unknown:
@@ -195,6 +201,9 @@ def _with_roster(submissions, args):
 
 def class_table(graded):
     """A plain-text table: a row per student, a column per assignment, and the total."""
+    from . import pipeline
+    from .reports.results import fmt
+
     assignments = [a for a in ASSIGNMENTS if any(g.submission.assignment == a for g in graded)]
     short = {a: a.split("_")[0] for a in assignments}
     if len(set(short.values())) < len(short):

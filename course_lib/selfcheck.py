@@ -408,9 +408,9 @@ def check_notebook(path, nb, assignment, timeout):
     return results + [_missing(i) for i in missing]
 
 
-def _parser():
+def _parser(prog=PROG):
     parser = argparse.ArgumentParser(
-        prog=PROG, description="Check your notebook with the public checks, exercise by exercise: what passes, "
+        prog=prog, description="Check your notebook with the public checks, exercise by exercise: what passes, "
                                "what fails and a hint. Your code runs in a separate process with a time limit.")
     parser.add_argument("paths", nargs="+", metavar="NOTEBOOK",
                         help="a notebook (.ipynb), several, or a folder of them (e.g. notebooks/)")
@@ -423,10 +423,13 @@ def _parser():
     return parser
 
 
-def main(argv=None):
-    """Run the self-check; returns the exit status (0 all pass, 1 not all, 2 usage error)."""
+def main(argv=None, *, prog=PROG):
+    """Run the self-check; returns the exit status (0 all pass, 1 not all, 2 usage error).
+
+    prog: the command as the student typed it, for usage messages (``python -m autograder check`` too).
+    """
     try:
-        args = _parser().parse_args(sys.argv[1:] if argv is None else list(argv))
+        args = _parser(prog).parse_args(sys.argv[1:] if argv is None else list(argv))
     except SystemExit as stop:   # argparse's usage errors and --help
         return stop.code if isinstance(stop.code, int) else 2
     try:
@@ -439,7 +442,7 @@ def main(argv=None):
             nb = read_notebook(path)
             notebooks.append((path, nb, assignment_of(path, nb, args.assignment)))
     except UsageError as err:
-        print(f"{PROG}: error: {err}", file=sys.stderr)
+        print(f"{prog}: error: {err}", file=sys.stderr)
         return 2
     all_pass, totals = True, [0, 0]
     for k, (path, nb, assignment) in enumerate(notebooks):

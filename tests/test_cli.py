@@ -68,3 +68,28 @@ def test_python_m_autograder_usage_error(tmp_path):
     done = subprocess.run([sys.executable, "-m", "autograder", "grade", str(tmp_path), "--out", str(tmp_path / "o"),
                            "--assignment", "nope"], cwd=REPO, capture_output=True, text=True)
     assert done.returncode == 2 and "the assignments are" in done.stderr and done.stdout == ""
+
+
+CHECK = """import sys
+from autograder.cli import main
+status = main(["check", *sys.argv[1:]])
+print("imported:", sorted(m for m in sys.modules if m.startswith("autograder") or m in ("nbformat", "matplotlib")))
+sys.exit(status)
+"""
+
+
+def test_check_is_the_self_check_without_the_graders_imports():
+    """`python -m autograder check NOTEBOOK` answers a student as `python -m course_lib.selfcheck` does, and
+    imports none of the grader's pipeline, nbformat or matplotlib: it must answer in well under a second."""
+    right = subprocess.run([sys.executable, "-c", CHECK, str(REPO / "solutions" / A02 / f"{A02}.ipynb")],
+                           cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert right.returncode == 0, right.stdout + right.stderr
+    assert "batchnorm_forward" in right.stdout and "public checks only" in right.stdout
+    imported = right.stdout.rsplit("imported:", 1)[1]
+    assert "autograder.pipeline" not in imported and "nbformat" not in imported and "matplotlib" not in imported
+    stub = subprocess.run([sys.executable, "-m", "autograder", "check", str(REPO / "notebooks" / A02 / f"{A02}.ipynb")],
+                          cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert stub.returncode == 1 and "batchnorm_forward: not started" in stub.stdout, stub.stdout + stub.stderr
+    missing = subprocess.run([sys.executable, "-m", "autograder", "check", "no_such.ipynb"], cwd=REPO,
+                             capture_output=True, text=True, timeout=60)
+    assert missing.returncode == 2 and missing.stderr.startswith("python -m autograder check: error:")

@@ -265,7 +265,7 @@ def _worker_context():
     """
     if "forkserver" in multiprocessing.get_all_start_methods():
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["autograder.pipeline", "nbformat", "autograder.stages.run"])
+        context.set_forkserver_preload(["autograder.pipeline", "autograder.stages.run"])
         return context
     return multiprocessing.get_context("spawn")
 

@@ -148,12 +148,10 @@ def test_a_socket_or_device_for_a_notebook_is_refused(tmp_path, monkeypatch, mak
 # ----------------------------------------------------------------------------- too big, too deep
 
 def test_a_notebook_nested_too_deep_is_refused_before_it_is_parsed(tmp_path, monkeypatch):
-    import nbformat
-
     def never(*args, **kwargs):
-        raise AssertionError("nbformat was given a notebook nested too deep")
+        raise AssertionError("the parser was given a notebook nested too deep")
 
-    monkeypatch.setattr(nbformat, "reads", never)
+    monkeypatch.setattr(validate_stage.json, "loads", never)
     path = put(tmp_path / "mallory", "", f"{A01}.ipynb")
     path.write_bytes(deep(100_000))
     error = validate(Submission("mallory", A01, path)).error
@@ -193,3 +191,76 @@ def test_a_notebook_over_the_size_limit_is_the_students_error_and_final(tmp_path
     [graded] = pipeline.grade_student([sub], out, run_stage=pipeline_fakes.fake_run, fingerprint="t")
     assert "MB; the limit is 1 MB" in graded.error and "Clear Outputs" in graded.error
     assert (submission_folder(out, sub) / pipeline.STAMP).is_file()
+
+
+# ----------------------------------------------------------------------------- nbformat's verdicts, without nbformat
+
+def _nbformat_reads(text):
+    """What the stage asked of nbformat before it checked the JSON itself: a notebook nbformat's reader takes."""
+    import warnings
+
+    import nbformat
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            nb = nbformat.reads(text, as_version=nbformat.NO_CONVERT)
+        except Exception:
+            return False
+    return not nb.get("nbformat", 0) < 4
+
+
+_VALUES = [None, True, False, 0, 1, 3, 4, 4.0, 5, -1, "", "4", "x", [], ["a"], [1], [[]], {}, {"a": 1},
+           {"a": [1]}, {"text/plain": ["a", "b"]}]
+
+
+def _damaged_notebooks():
+    """A solution notebook with a code cell holding outputs and a markdown cell with an attachment, then each
+    place nbformat's reader looks at replaced by each kind of JSON value, or deleted."""
+    nb = solution_nb(A01)
+    code = {"cell_type": "code", "execution_count": 1, "id": "c1", "metadata": {}, "source": ["x = 1\n"],
+            "outputs": [{"output_type": "stream", "name": "stdout", "text": ["a\n", "b\n"]},
+                        {"output_type": "execute_result", "execution_count": 1, "metadata": {},
+                         "data": {"text/plain": ["1"]}}]}
+    text = {"cell_type": "markdown", "id": "m1", "metadata": {}, "source": "![a](attachment:a.png)",
+            "attachments": {"a.png": {"image/png": "iVBORw0KGgo="}}}
+    nb["cells"] += [code, text]
+    yield "as saved", nb
+    places = {
+        "nbformat": lambda n: n, "nbformat_minor": lambda n: n, "metadata": lambda n: n,
+        "cell metadata": lambda n: n["cells"][-2], "id": lambda n: n["cells"][-2],
+        "outputs": lambda n: n["cells"][-2], "attachments": lambda n: n["cells"][-1],
+        "a.png": lambda n: n["cells"][-1]["attachments"],
+        "output_type": lambda n: n["cells"][-2]["outputs"][0], "text": lambda n: n["cells"][-2]["outputs"][0],
+        "data": lambda n: n["cells"][-2]["outputs"][1], "output": lambda n: n["cells"][-2],
+    }
+    for place, parent in places.items():
+        key = {"cell metadata": "metadata", "output": "outputs"}.get(place, place)
+        for value in [..., *_VALUES]:
+            damaged = json.loads(json.dumps(nb))
+            if place == "output":   # one output of each kind of value
+                if value is ...:
+                    continue
+                value = [value]
+            if value is ...:
+                parent(damaged).pop(key)
+            else:
+                parent(damaged)[key] = value
+            yield f"{place} = {'deleted' if value is ... else json.dumps(value)}", damaged
+    for minor in (4, 5):   # an id that is a list or an object matters from nbformat 4.5 on
+        for value in ([1], {"a": 1}, 7):
+            damaged = json.loads(json.dumps(nb))
+            damaged["nbformat_minor"] = minor
+            damaged["cells"][-1]["id"] = value
+            yield f"nbformat_minor {minor}, id = {json.dumps(value)}", damaged
+
+
+def test_validate_refuses_exactly_what_nbformats_reader_refuses(tmp_path):
+    disagree = []
+    for i, (what, nb) in enumerate(_damaged_notebooks()):
+        text = json.dumps(nb)
+        path = submit(tmp_path / str(i), "s", A01, text.encode())
+        ours = validate(sub(path, A01)).error is None
+        if ours != _nbformat_reads(text):
+            disagree.append(f"{what}: ours {'reads' if ours else 'refuses'} it")
+    assert not disagree, disagree

@@ -103,3 +103,15 @@ def test_summary_lists_pass_rates_lowest_first_and_draws_a_figure(tiny_class, tm
     assert (out / "summary.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     stats = summary.class_stats(out)
     assert stats.totals == {"alice": 6.0, "bob": 0.0} and stats.max_total == 6.0
+
+
+def test_summary_png_draws_the_lowest_pass_rates_only_and_md_lists_every_test():
+    """A course has over a hundred tests: the figure names the SHOWN_TESTS passed least, summary.md all of them."""
+    import struct
+
+    tests = {(A02, f"batchnorm_forward: test {i:03d}"): (i % 7, 10) for i in range(150)}
+    stats = summary.ClassStats({"alice": 3.0, "bob": 5.0}, 8.0, {A02: ([3.0, 5.0], 0, 8.0)}, tests)
+    png = summary.summary_png(stats)
+    width, height = struct.unpack(">II", png[16:24])   # the PNG's IHDR
+    assert height == round(100 * (0.22 * summary.SHOWN_TESTS + 1.5))
+    assert sum("batchnorm_forward: test" in line for line in summary.summary_md(stats).splitlines()) == 150

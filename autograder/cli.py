@@ -53,6 +53,9 @@ def _parser():
                             "this machine allows, printed once; 'none' grades without an OS boundary and every "
                             "report says so)")
     grade.add_argument("--quiet", action="store_true", help="no progress bar and no summary line")
+    grade.add_argument("--no-summary", dest="summary", action="store_false",
+                       help="no OUT/summary.md and OUT/summary.png: one student's container has no class to sum up "
+                            "(Gradescope's), and drawing the figure costs a second")
     for name, (_, summary) in DELEGATED.items():
         commands.add_parser(name, help=summary, add_help=False)
     return parser, grade
@@ -135,7 +138,7 @@ def _grade(grade, args, run_stage):
     with tqdm(total=len(submissions), unit="notebook", desc="grading", file=sys.stderr,
               disable=args.quiet or not sys.stderr.isatty()) as bar:
         graded = pipeline.grade_all(submissions, args.out, args.workers, bar.update, run_stage=run_stage,
-                                    policy=policy)
+                                    policy=policy, summary=args.summary)
     if args.gradebook is not None:
         from .gradebook import GradebookError, record
 

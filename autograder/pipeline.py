@@ -131,13 +131,15 @@ def grade_student(submissions, out, *, run_stage=None, fingerprint=None, policy=
     return graded
 
 
-def grade_all(submissions, out, workers=None, progress=None, *, run_stage=None, fingerprint=None, policy=None):
+def grade_all(submissions, out, workers=None, progress=None, *, run_stage=None, fingerprint=None, policy=None,
+              summary=True):
     """Grade a class, one job per student; write every report; returns a Graded per submission, in order.
 
     workers: worker processes (default: one per CPU); 0 grades in this process
         (no isolation from a crashing job: for debugging).
     progress: called with the number of submissions each finished job covered.
     policy: the late-penalty policy (autograder.late.LatePolicy; default none).
+    summary: write the class summary (summary.md and summary.png) beside grades.csv.
 
     The records returned are summaries: test outputs are left out (they are in
     the reports), so the parent's memory stays small whatever the class size.
@@ -167,7 +169,7 @@ def grade_all(submissions, out, workers=None, progress=None, *, run_stage=None, 
             finished(subs, graded)
     else:
         _in_workers(list(jobs.values()), args, workers or _cpus(), finished)
-    write_class_reports(out)
+    write_class_reports(out, summary=summary)
     return [results[(s.student, s.assignment)] for s in submissions]
 
 

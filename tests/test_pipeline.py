@@ -74,3 +74,14 @@ def test_workers_survive_a_crashing_and_a_raising_job(tiny_class, tmp_path):
     assert all(o.output == "" for g in graded for o in g.outcomes)   # the parent keeps summaries only
     assert "Hint: write it" in (out / "bob" / A01 / "results.json").read_text()
     assert json.loads((out / "crash" / A01 / "results.json").read_text())["score"] == 0.0
+
+
+def test_no_summary_writes_the_reports_and_grades_but_no_class_summary(tiny_class, tmp_path, capsys):
+    """One student's container (Gradescope's) has no class to sum up, and the figure would cost it a second."""
+    from autograder import cli
+
+    out = tmp_path / "out"
+    cli.main(["grade", str(tiny_class), "--out", str(out), "--workers", "0", "--quiet", "--no-summary"],
+             run_stage=pipeline_fakes.fake_run)
+    assert (out / "grades.csv").is_file() and (out / "alice" / A02 / "results.json").is_file()
+    assert not (out / "summary.md").exists() and not (out / "summary.png").exists()

@@ -136,7 +136,7 @@ def _grade(source, notebook, assignment, user, timeout):
         if user:
             env[USER_ENV] = user
         command = [sys.executable, "-m", "autograder", "grade", str(copy), "--assignment", assignment,
-                   "--workers", "0", "--out", str(out), "--quiet"]
+                   "--workers", "0", "--out", str(out), "--quiet", "--no-summary"]
         proc = subprocess.Popen(command, cwd=source, env=env, stdin=subprocess.DEVNULL, start_new_session=True)
         try:
             code = proc.wait(timeout=timeout)

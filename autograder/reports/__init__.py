@@ -32,6 +32,6 @@ def write_submission_reports(graded, out):
     return folder
 
 
-def write_class_reports(out):
-    """grades.csv and the summary, from every results.json under ``out``."""
-    return write_grades(out), *write_summary(out)
+def write_class_reports(out, summary=True):
+    """grades.csv and (with ``summary``) the summary, from every results.json under ``out``; the paths written."""
+    return (write_grades(out), *(write_summary(out) if summary else ()))

@@ -1,8 +1,9 @@
-"""autograder/suites/runner.py: how often pytest runs, and what a session stopped while collecting reports.
+"""autograder/suites/runner.py: a session stopped while collecting.
 
-A notebook's hidden suite runs in one pytest session, which collects it too: a
-worker never collects a suite a second time for it. A session stopped before
-its collection finished still reports every test of the suite, failed.
+A notebook's hidden suite runs in one pytest session, which collects it too
+(tests/test_suites.py counts the sessions). A session stopped before its
+collection finished still reports every test of the suite, failed, from a
+collection of its own.
 """
 
 import pytest
@@ -28,14 +29,6 @@ def sessions(monkeypatch):
     monkeypatch.setattr(runner, "_pytest", counting)
     yield started
     runner._collected.cache_clear()
-
-
-def test_each_notebook_is_one_pytest_session_that_collects_its_suite(sessions):
-    first = run_suite(A01, InProcessStudent(INDEPENDENT))
-    second = run_suite(A01, InProcessStudent(INDEPENDENT))
-    assert sessions == [[], []]   # no --collect-only session of its own
-    assert [o.status for o in first] == [o.status for o in second] == ["passed"] * len(first)
-    assert len(first) == len(suite_tests(A01))
 
 
 def test_a_session_stopped_while_collecting_fails_every_test_of_the_suite(sessions, monkeypatch):

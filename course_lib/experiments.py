@@ -259,6 +259,8 @@ class _Stack:
                 if act_cache is not None:
                     dout = layer._act_backward(dout, act_cache)
                 self.grads[i] = {"W": np.matmul(x.transpose(0, 2, 1), dout), "b": dout.sum(axis=1)[:, None, :]}
+                if i == 0:
+                    break                  # the gradient with respect to the inputs is of no use
                 dout = np.matmul(dout, W.transpose(0, 2, 1))
             elif isinstance(layer, Activation):
                 dout = layer._backward(dout, cache)
@@ -274,7 +276,10 @@ class _Stack:
         all_rows = len(self.rows) == len(self.models)
         for (_, _, p), grads in zip(self.layers, self.grads):
             for key, g in (grads or {}).items():
-                if all_rows:
+                if all_rows and np.result_type(lr, g) == g.dtype:
+                    g *= lr                # in place: the same product as lr * g, without a temporary
+                    p[key] -= g
+                elif all_rows:
                     p[key] -= lr * g
                 else:
                     p[key][self.rows] = p[key][self.rows] - lr * g

@@ -23,6 +23,7 @@ from .defaults import default_bn_functions, exercise_function
 from .layers import sigmoid
 from .model import circles_model
 from .modules import Activation, BatchNorm, Dense, _batch_stats
+from .optim import _check_lr
 from .train import History, evaluate
 
 __all__ = ["CircleRun", "circles_experiment", "fit_seeds", "fill_never", "spread"]
@@ -94,6 +95,7 @@ def fit_seeds(models, X, y, *, seeds, loss="bce", metric="accuracy", lr=0.01, ep
     list of S History; the models are trained in place.
     """
     seeds = [int(seed) for seed in seeds]
+    lr = _check_lr(lr)                     # a Python float, as SGD keeps it: the step's product has g's dtype
     if len(models) != len(seeds) or not models:
         raise ValueError(f"one seed per model: got {len(models)} models and {len(seeds)} seeds")
     X = np.asarray(X)
@@ -276,11 +278,9 @@ class _Stack:
         all_rows = len(self.rows) == len(self.models)
         for (_, _, p), grads in zip(self.layers, self.grads):
             for key, g in (grads or {}).items():
-                if all_rows and np.result_type(lr, g) == g.dtype:
-                    g *= lr                # in place: the same product as lr * g, without a temporary
+                if all_rows:
+                    g *= lr                # in place: the same product as lr * g (lr a float), no temporary
                     p[key] -= g
-                elif all_rows:
-                    p[key] -= lr * g
                 else:
                     p[key][self.rows] = p[key][self.rows] - lr * g
 

@@ -1,6 +1,6 @@
 """Wall time of running the solution notebooks, each in a fresh kernel.
 
-    python bench/notebooks.py [--repeat 3] [--only 06_experiments ...]
+    python bench/notebooks.py [--repeat 3] [--only 06_experiments ...] [--cells 5]
 
 Budget (the speed issue): the whole course within 90 s on a 2-core machine,
 no notebook over 30 s. Prints the median over repeats per notebook as a
@@ -14,6 +14,7 @@ import os
 import statistics
 import sys
 import time
+from datetime import datetime
 from pathlib import Path
 
 import nbformat
@@ -33,20 +34,37 @@ def run(nb, folder):
     return time.perf_counter() - start
 
 
+def cell_times(nb):
+    """(seconds, cell index, first line) of each code cell of an executed notebook, from nbclient's timing."""
+    out = []
+    for i, cell in enumerate(nb.cells):
+        timing = cell.get("metadata", {}).get("execution", {})
+        if cell.cell_type == "code" and "shell.execute_reply" in timing and "iopub.execute_input" in timing:
+            seconds = (datetime.fromisoformat(timing["shell.execute_reply"].replace("Z", "+00:00"))
+                       - datetime.fromisoformat(timing["iopub.execute_input"].replace("Z", "+00:00"))).total_seconds()
+            first = next((line for line in cell.source.splitlines() if line and not line.startswith("%")), "")
+            out.append((seconds, i, first[:60]))
+    return out
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--only", nargs="+", choices=ASSIGNMENTS, default=list(ASSIGNMENTS),
                         help="time these notebooks only")
+    parser.add_argument("--cells", type=int, default=0, metavar="N",
+                        help="also print each notebook's N slowest code cells (from the last run)")
     args = parser.parse_args(argv)
     os.environ.pop("MPLBACKEND", None)   # figures drawn inline, as students see them
     times = {a: [] for a in args.only}
-    empty = []
+    empty, cells = [], {}
     for _ in range(args.repeat):
         empty.append(run(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("")]), ROOT))
         for a in args.only:
             folder = ROOT / "solutions" / a
-            times[a].append(run(nbformat.read(folder / f"{a}.ipynb", as_version=4), folder))
+            nb = nbformat.read(folder / f"{a}.ipynb", as_version=4)
+            times[a].append(run(nb, folder))
+            cells[a] = cell_times(nb)
     print(f"Solution notebooks, fresh kernel each, median of {args.repeat} run(s):")
     total = 0.0
     for a in args.only:
@@ -54,6 +72,12 @@ def main(argv=None):
         total += t
         print(f"  {a:<26} {t:6.1f} s   = {t / NOTEBOOK_TARGET_S:.2f} x its {NOTEBOOK_TARGET_S:.0f} s budget"
               f"   (runs: {', '.join(f'{x:.1f}' for x in times[a])})")
+    if args.cells:
+        for a in args.only:
+            print(f"\n{a}: its {args.cells} slowest code cells (last run)")
+            for seconds, i, first in sorted(cells[a], reverse=True)[:args.cells]:
+                print(f"  cell {i:>3} {seconds:6.1f} s   {first}")
+        print()
     kernel = statistics.median(empty)
     n = len(args.only)
     print(f"  {'all ' + str(n):<26} {total:6.1f} s   = {total / TARGET_S:.2f} x the {TARGET_S:.0f} s budget"

@@ -23,6 +23,7 @@ from .defaults import default_bn_functions, exercise_function
 from .layers import sigmoid
 from .model import circles_model
 from .modules import Activation, BatchNorm, Dense, _batch_stats
+from .optim import _check_lr
 from .train import History, evaluate
 
 __all__ = ["CircleRun", "circles_experiment", "fit_seeds", "fill_never", "spread"]
@@ -94,6 +95,7 @@ def fit_seeds(models, X, y, *, seeds, loss="bce", metric="accuracy", lr=0.01, ep
     list of S History; the models are trained in place.
     """
     seeds = [int(seed) for seed in seeds]
+    lr = _check_lr(lr)                     # a Python float, as SGD keeps it: the step's product has g's dtype
     if len(models) != len(seeds) or not models:
         raise ValueError(f"one seed per model: got {len(models)} models and {len(seeds)} seeds")
     X = np.asarray(X)
@@ -259,6 +261,8 @@ class _Stack:
                 if act_cache is not None:
                     dout = layer._act_backward(dout, act_cache)
                 self.grads[i] = {"W": np.matmul(x.transpose(0, 2, 1), dout), "b": dout.sum(axis=1)[:, None, :]}
+                if i == 0:
+                    break                  # the gradient with respect to the inputs is of no use
                 dout = np.matmul(dout, W.transpose(0, 2, 1))
             elif isinstance(layer, Activation):
                 dout = layer._backward(dout, cache)
@@ -275,7 +279,8 @@ class _Stack:
         for (_, _, p), grads in zip(self.layers, self.grads):
             for key, g in (grads or {}).items():
                 if all_rows:
-                    p[key] -= lr * g
+                    g *= lr                # in place: the same product as lr * g (lr a float), no temporary
+                    p[key] -= g
                 else:
                     p[key][self.rows] = p[key][self.rows] - lr * g
 

@@ -101,3 +101,13 @@ def test_circles_experiment_keeps_the_models_it_was_asked_for():
         predicted = run.model.predict(X_all[800:])[:, 0] > 0.5
         assert run.history.val_metric[-1] == np.mean(predicted == (y_all[800:] > 0.5))
     assert circles_experiment(False, seeds=[0], epochs=1)[0].model is None
+
+
+@pytest.mark.parametrize("lr", [np.float64(0.01), np.float32(0.01)])
+def test_fit_seeds_in_float32_gives_fits_numbers_whatever_the_type_of_the_learning_rate(lr):
+    # A float64 learning rate makes SGD's step lr * g a float64 product; fit_seeds must not round it to float32.
+    rng = np.random.default_rng(1)
+    X_h = rng.normal(size=(160, 8)).astype(np.float32)
+    y_h = (X_h[:, 0] - 2 * X_h[:, 3] + 0.1 * rng.normal(size=160)).astype(np.float32)
+    assert_same(*both(lambda seed: housing_model(False, seed=seed, dtype=np.float32), lr=lr, batch_size=32,
+                      epochs=2, X=X_h, y=y_h, loss="mse", metric="mse"))

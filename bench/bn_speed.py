@@ -5,8 +5,8 @@ threads, in the same run.
 - batch norm, (N, D) = (8192, 1024): course_lib's fast path (course_lib.fast_batchnorm)
   against torch.nn.functional.batch_norm. Target: at most 1.0x torch's time.
   The reference (course_lib.batchnorm), written to be read beside the paper, for scale.
-- layer norm, the same (N, D): the reference (course_lib.layernorm) against
-  torch.nn.functional.layer_norm.
+- layer norm, the same (N, D): the fast path (course_lib.fast_layernorm) and the
+  reference (course_lib.layernorm) against torch.nn.functional.layer_norm.
 - spatial batch norm, (N, C, H, W) = (32, 64, 64, 64): the reference
   (course_lib.spatial_batchnorm) and the fast path on its (N*H*W, C) view, against
   torch.nn.functional.batch_norm on the 4-D input.
@@ -22,6 +22,7 @@ import torch
 
 from course_lib import batchnorm as ref
 from course_lib import fast_batchnorm as fast
+from course_lib import fast_layernorm as fast_ln
 from course_lib import layernorm as ln
 from course_lib import spatial_batchnorm as sbn
 from course_lib._parallel import _workers
@@ -91,6 +92,7 @@ def main(argv=None):
         "bn reference": _ours(ref.batchnorm_forward, ref.batchnorm_backward_alt, *bn),
         "bn reference staged": _ours(ref.batchnorm_forward, ref.batchnorm_backward, *bn),
         "ln torch": _torch_step(torch_ln, *bn),
+        "ln fast": _ours(fast_ln.layernorm_forward, fast_ln.layernorm_backward, *bn),
         "ln reference": _ours(ln.layernorm_forward, ln.layernorm_backward, *bn),
         "sbn torch": _torch_step(torch_bn, *sp),
         "sbn fast": _ours(_fast_spatial_forward, _fast_spatial_backward, *sp),
@@ -113,6 +115,7 @@ def main(argv=None):
     row("reference (step by step)", "bn reference staged", "bn torch")
     print(f" layer norm, N={N} D={D}")
     print(f"  {'torch F.layer_norm + autograd':38s}: {ms['ln torch']:8.2f} ms")
+    row("course_lib fast", "ln fast", "ln torch")
     row("reference", "ln reference", "ln torch")
     print(" spatial batch norm, (N, C, H, W) = {}".format(spatial_shape))
     print(f"  {'torch F.batch_norm (4-D) + autograd':38s}: {ms['sbn torch']:8.2f} ms")

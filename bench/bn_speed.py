@@ -1,9 +1,15 @@
-"""Batch norm forward + backward on (N, D) = (8192, 1024) float32: course_lib against
-torch.nn.functional.batch_norm with autograd, on the same CPU in the same run.
+"""Normalization forward + backward on 8192 x 1024 float32 values: course_lib against
+PyTorch's functional layers with autograd, on the same CPU, with the same number of
+threads, in the same run.
 
-Target: course_lib's fast batch norm (course_lib.fast_batchnorm) takes at most 2x
-the time of PyTorch. The reference (course_lib.batchnorm), written to be read
-beside the paper, is timed too, for scale.
+- batch norm, (N, D) = (8192, 1024): course_lib's fast path (course_lib.fast_batchnorm)
+  against torch.nn.functional.batch_norm. Target: at most 1.0x torch's time.
+  The reference (course_lib.batchnorm), written to be read beside the paper, for scale.
+- layer norm, the same (N, D): the fast path (course_lib.fast_layernorm) and the
+  reference (course_lib.layernorm) against torch.nn.functional.layer_norm.
+- spatial batch norm, (N, C, H, W) = (32, 64, 64, 64): the reference
+  (course_lib.spatial_batchnorm) and the fast path on its (N*H*W, C) view, against
+  torch.nn.functional.batch_norm on the 4-D input.
 
     python bench/bn_speed.py [--rounds 21]
 """
@@ -16,8 +22,50 @@ import torch
 
 from course_lib import batchnorm as ref
 from course_lib import fast_batchnorm as fast
+from course_lib import fast_layernorm as fast_ln
+from course_lib import layernorm as ln
+from course_lib import spatial_batchnorm as sbn
+from course_lib._parallel import _workers
 
 from _timing import interleaved, median_ms
+
+
+def _inputs(rng, shape, D):
+    x = (rng.standard_normal(shape) * 3 + 1).astype(np.float32)
+    gamma = rng.uniform(0.5, 2, D).astype(np.float32)
+    beta = rng.uniform(-1, 1, D).astype(np.float32)
+    dout = rng.standard_normal(shape).astype(np.float32)
+    return x, gamma, beta, dout
+
+
+def _torch_step(fn, x, gamma, beta, dout):
+    """fn(x, gamma, beta) forward and its backward by autograd, on copies of the inputs."""
+    xt, gt, bt = (torch.from_numpy(a.copy()).requires_grad_() for a in (x, gamma, beta))
+    doutt = torch.from_numpy(dout.copy())
+
+    def step():
+        xt.grad = gt.grad = bt.grad = None
+        fn(xt, gt, bt).backward(doutt)
+
+    return step
+
+
+def _ours(forward, backward, x, gamma, beta, dout):
+    def step():
+        _, cache = forward(x, gamma, beta)
+        backward(dout, cache)
+
+    return step
+
+
+def _fast_spatial_forward(x, gamma, beta):
+    out_rows, cache = fast.batchnorm_forward(sbn.to_rows(x), gamma, beta)
+    return np.ascontiguousarray(sbn.from_rows(out_rows, x.shape)), cache
+
+
+def _fast_spatial_backward(dout, cache):
+    dx_rows, dgamma, dbeta = fast.batchnorm_backward_alt(sbn.to_rows(dout), cache)
+    return np.ascontiguousarray(sbn.from_rows(dx_rows, dout.shape)), dgamma, dbeta
 
 
 def main(argv=None):
@@ -28,43 +76,51 @@ def main(argv=None):
     args = parser.parse_args(argv)
     N, D = args.N, args.D
     rng = np.random.default_rng(0)
-    x = (rng.standard_normal((N, D)) * 3 + 1).astype(np.float32)
-    gamma = rng.uniform(0.5, 2, D).astype(np.float32)
-    beta = rng.uniform(-1, 1, D).astype(np.float32)
-    dout = rng.standard_normal((N, D)).astype(np.float32)
+    bn = _inputs(rng, (N, D), D)
+    spatial_shape = (32, 64, 64, 64)
+    sp = _inputs(rng, spatial_shape, spatial_shape[1])
 
-    xt = torch.from_numpy(x.copy()).requires_grad_()
-    gt = torch.from_numpy(gamma.copy()).requires_grad_()
-    bt = torch.from_numpy(beta.copy()).requires_grad_()
-    doutt = torch.from_numpy(dout.copy())
+    def torch_bn(x, g, b):
+        return torch.nn.functional.batch_norm(x, None, None, g, b, training=True, eps=1e-5)
 
-    def ours():
-        _, cache = fast.batchnorm_forward(x, gamma, beta)
-        fast.batchnorm_backward_alt(dout, cache)
+    def torch_ln(x, g, b):
+        return torch.nn.functional.layer_norm(x, (D,), g, b, eps=1e-5)
 
-    def reference():
-        _, cache = ref.batchnorm_forward(x, gamma, beta)
-        ref.batchnorm_backward_alt(dout, cache)
+    fns = {
+        "bn torch": _torch_step(torch_bn, *bn),
+        "bn fast": _ours(fast.batchnorm_forward, fast.batchnorm_backward_alt, *bn),
+        "bn reference": _ours(ref.batchnorm_forward, ref.batchnorm_backward_alt, *bn),
+        "bn reference staged": _ours(ref.batchnorm_forward, ref.batchnorm_backward, *bn),
+        "ln torch": _torch_step(torch_ln, *bn),
+        "ln fast": _ours(fast_ln.layernorm_forward, fast_ln.layernorm_backward, *bn),
+        "ln reference": _ours(ln.layernorm_forward, ln.layernorm_backward, *bn),
+        "sbn torch": _torch_step(torch_bn, *sp),
+        "sbn fast": _ours(_fast_spatial_forward, _fast_spatial_backward, *sp),
+        "sbn reference": _ours(sbn.spatial_batchnorm_forward, sbn.spatial_batchnorm_backward, *sp),
+    }
+    times = interleaved(fns, args.rounds)
+    ms = {name: median_ms(t) for name, t in times.items()}
 
-    def reference_staged():
-        _, cache = ref.batchnorm_forward(x, gamma, beta)
-        ref.batchnorm_backward(dout, cache)
+    def row(label, name, peer, target=None):
+        ratio = ms[name] / ms[peer]
+        note = f"(target <= {target}x)" if target else "(for reading)" if "reference" in name else ""
+        print(f"  {label:38s}: {ms[name]:8.2f} ms   ratio {ratio:.2f}x torch {note}")
 
-    def torch_autograd():
-        xt.grad = gt.grad = bt.grad = None
-        out = torch.nn.functional.batch_norm(xt, None, None, gt, bt, training=True, eps=1e-5)
-        out.backward(doutt)
-
-    times = interleaved({"torch": torch_autograd, "ours": ours, "reference": reference,
-                         "reference_staged": reference_staged}, args.rounds)
-    t_torch, t_ours, t_ref, t_staged = (median_ms(times[k])
-                                        for k in ("torch", "ours", "reference", "reference_staged"))
-    print(f"BN forward+backward, N={N} D={D} float32, median of {args.rounds} interleaved rounds "
-          f"(torch {torch.__version__}, {torch.get_num_threads()} threads)")
-    print(f"  torch F.batch_norm + autograd : {t_torch:8.2f} ms")
-    print(f"  course_lib fast (closed form) : {t_ours:8.2f} ms   ratio {t_ours / t_torch:.2f}x torch (target <= 2x)")
-    print(f"  reference (closed form)       : {t_ref:8.2f} ms   ratio {t_ref / t_torch:.2f}x torch (for reading)")
-    print(f"  reference (step by step)      : {t_staged:8.2f} ms   ratio {t_staged / t_torch:.2f}x torch (for reading)")
+    print(f"Forward+backward, float32, median of {args.rounds} interleaved rounds "
+          f"(torch {torch.__version__}, {torch.get_num_threads()} threads; course_lib {_workers()} threads)")
+    print(f" batch norm, N={N} D={D}")
+    print(f"  {'torch F.batch_norm + autograd':38s}: {ms['bn torch']:8.2f} ms")
+    row("course_lib fast (closed form)", "bn fast", "bn torch", target=1.0)
+    row("reference (closed form)", "bn reference", "bn torch")
+    row("reference (step by step)", "bn reference staged", "bn torch")
+    print(f" layer norm, N={N} D={D}")
+    print(f"  {'torch F.layer_norm + autograd':38s}: {ms['ln torch']:8.2f} ms")
+    row("course_lib fast", "ln fast", "ln torch")
+    row("reference", "ln reference", "ln torch")
+    print(" spatial batch norm, (N, C, H, W) = {}".format(spatial_shape))
+    print(f"  {'torch F.batch_norm (4-D) + autograd':38s}: {ms['sbn torch']:8.2f} ms")
+    row("fast batch norm on the (N*H*W, C) view", "sbn fast", "sbn torch")
+    row("reference", "sbn reference", "sbn torch")
     return 0
 
 

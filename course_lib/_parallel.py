@@ -1,4 +1,4 @@
-"""Row-parallel maps for large (N, D) arrays.
+"""Row-parallel maps for large (N, D) arrays, worked through in cache-sized tiles.
 
 Batch norm (``fast_batchnorm``) is bound by memory traffic, and numpy runs
 each operation on one core. Splitting the rows into one contiguous block per
@@ -6,14 +6,24 @@ core lets every core stream its own part, and numpy releases the GIL inside
 its loops, so plain threads suffice. Per-feature sums over the batch are the
 sum of the blocks' partial sums. Arrays below ``MIN_PARALLEL_SIZE`` entries
 run as a single block in the calling thread: small batches pay nothing.
+
+Within a block, ``tiles`` cuts the rows into tiles of about ``TILE_BYTES``:
+each step of a layer then runs on a tile while it is still in the core's
+cache, and memory is read and written once per pass instead of once per
+numpy operation.
 """
 
 import os
 from concurrent.futures import ThreadPoolExecutor
 
-__all__ = ["MIN_PARALLEL_SIZE", "row_map", "row_sum"]
+__all__ = ["MIN_PARALLEL_SIZE", "TILE_BYTES", "row_map", "row_sum", "tile_rows", "tiles"]
 
 MIN_PARALLEL_SIZE = 1 << 18
+# Several arrays' tiles are live at once (input, outputs, per-feature rows). Smaller
+# tiles fit the cache better but cost more numpy calls, each of which takes the GIL:
+# 512 KiB was fastest with two threads at N=8192, D=1024 (128 KiB: 1.50x torch, 512 KiB:
+# 1.17x, 2 MiB: 1.26x, on an idle 2-core machine).
+TILE_BYTES = 1 << 19
 
 _pool = None
 _pool_pid = None
@@ -34,6 +44,17 @@ def _get_pool(workers):
         _pool = ThreadPoolExecutor(workers, thread_name_prefix="course_lib")
         _pool_pid = os.getpid()
     return _pool
+
+
+def tile_rows(row_bytes):
+    """How many rows of ``row_bytes`` bytes make a tile (at least one)."""
+    return max(1, TILE_BYTES // max(1, row_bytes))
+
+
+def tiles(rows, row_bytes):
+    """The row slice ``rows`` cut into consecutive tiles of ``tile_rows(row_bytes)`` rows."""
+    step = tile_rows(row_bytes)
+    return [slice(i, min(i + step, rows.stop)) for i in range(rows.start, rows.stop, step)]
 
 
 def row_map(fn, N, size):

@@ -133,3 +133,15 @@ def test_works_after_fork(rng):
             os._exit(2)
     _, status = os.waitpid(pid, 0)
     assert os.WEXITSTATUS(status) == 0
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("N", [2, 5, 37])
+def test_many_tiles_match_the_reference(rng, monkeypatch, dtype, N):
+    """Tiles of 3 rows, the last one short, and their statistics combined, give the reference's results."""
+    x, gamma, beta, dout = bn_inputs(rng, N, 5, dtype)
+    if dtype == np.float64:
+        x += 1e3   # far from zero: combining the tiles' moments must not cancel (float32's reference would)
+    monkeypatch.setattr(par, "TILE_BYTES", 3 * 5 * np.dtype(dtype).itemsize)
+    assert [t.stop - t.start for t in par.tiles(slice(0, 7), 5 * np.dtype(dtype).itemsize)] == [3, 3, 1]
+    assert_same(run(fast, x, gamma, beta, dout), run(ref, x, gamma, beta, dout), dtype)

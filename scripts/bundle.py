@@ -39,8 +39,8 @@ SUITES = ROOT / "autograder" / "suites"
 
 # The student side of course_lib, as paths and globs under course_lib/: every
 # module the notebooks, models, training loop and checks import, and nothing
-# else. Not fast_batchnorm.py (with _parallel.py) either, the reference's batch
-# norm written for speed. The reference modules (exercises.EXERCISES) are left
+# else. Not fast_batchnorm.py and fast_layernorm.py (with _parallel.py) either,
+# the references written for speed. The reference modules (exercises.EXERCISES) are left
 # out whole, and find_leaks refuses any file that is one or defines one.
 COURSE_LIB = (
     "__init__.py", "_validate.py", "beyond.py", "bncache.py", "bnfunctions.py", "cells.py", "claims.py",

@@ -46,11 +46,12 @@ def _moments(x):
         means = np.empty((len(ts), D), x.dtype)
         m2 = np.empty((len(ts), D), x.dtype)
         dev = np.empty((tile_rows(row_bytes), D), x.dtype)
-        for k, t in enumerate(ts):
-            m = np.add.reduce(x[t], axis=0, out=means[k])
-            m /= counts[k]
-            d = np.subtract(x[t], m, out=dev[:t.stop - t.start])
-            np.einsum("nd,nd->d", d, d, out=m2[k])
+        with np.errstate(invalid="ignore", over="ignore"):   # per thread: a NaN or inf in x, named by the caller
+            for k, t in enumerate(ts):
+                m = np.add.reduce(x[t], axis=0, out=means[k])
+                m /= counts[k]
+                d = np.subtract(x[t], m, out=dev[:t.stop - t.start])
+                np.einsum("nd,nd->d", d, d, out=m2[k])
         return counts, means, m2
 
     counts, means, m2 = (np.concatenate(part) for part in zip(*row_map(tile_moments, N, x.size)))

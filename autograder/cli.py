@@ -74,10 +74,8 @@ def main(argv=None, *, run_stage=None):
     if argv and argv[0] in DELEGATED:
         import importlib
 
-        module = importlib.import_module(DELEGATED[argv[0]][0])
-        if argv[0] == "check":   # the student's command: its usage messages name it as typed
-            return module.main(argv[1:], prog="python -m autograder check")
-        return module.main(argv[1:])
+        # each usage message names the command as it was typed
+        return importlib.import_module(DELEGATED[argv[0]][0]).main(argv[1:], prog=f"python -m autograder {argv[0]}")
     parser, grade = _parser()
     try:
         args = parser.parse_args(argv)

@@ -11,7 +11,7 @@ instead of scanning ``x`` a second time.
 
 import numpy as np
 
-from .bncache import BNCache
+from .bncache import BNCache, LNCache
 
 __all__ = [
     "as_float_array",
@@ -25,6 +25,8 @@ __all__ = [
     "check_momentum",
     "check_bn_forward",
     "check_bn_backward",
+    "check_ln_forward",
+    "check_ln_backward",
 ]
 
 
@@ -132,3 +134,22 @@ def check_bn_backward(dout, cache):
     dout = check_2d(dout, "dout")
     check_same_shape(dout, cache.x_hat, "dout", "the cached x_hat")
     return dout.astype(cache.x_hat.dtype, copy=False), cache
+
+
+def check_ln_forward(x, gamma, beta, eps):
+    """Return (x, gamma, beta, eps) checked for layer norm: x (N, D) floating, D >= 2; gamma, beta (D,)."""
+    x = check_2d(x)
+    D = x.shape[1]
+    if D < 2:
+        raise ValueError("layer normalization needs at least 2 features: one feature has variance zero")
+    return x, check_vector(gamma, D, "gamma", x.dtype), check_vector(beta, D, "beta", x.dtype), check_eps(eps)
+
+
+def check_ln_backward(dout, cache):
+    """Return (dout, cache) checked for layer norm's backward: dout (N, D) in the dtype of the cached x_hat."""
+    if not isinstance(cache, tuple) or len(cache) != len(LNCache._fields):
+        raise ValueError(f"cache must be an LNCache with fields {LNCache._fields}")
+    cache = LNCache(*cache)
+    dout = check_2d(dout, "dout").astype(cache.x_hat.dtype, copy=False)
+    check_same_shape(dout, cache.x_hat, "dout", "the cached x_hat")
+    return dout, cache

@@ -14,7 +14,7 @@ exercises and the grader use the reference; the speed benchmark uses this.
 import numpy as np
 
 from ._parallel import row_map, tile_rows, tiles
-from ._validate import check_2d, check_eps, check_finite_stat, check_same_shape, check_vector
+from ._validate import check_finite_stat, check_ln_backward, check_ln_forward
 from .bncache import LNCache
 
 __all__ = ["layernorm_forward", "layernorm_backward"]
@@ -26,13 +26,8 @@ def layernorm_forward(x, gamma, beta, eps=1e-5):
     x: (N, D), D >= 2; gamma, beta: (D,); eps: float.
     Returns out: (N, D) in x's dtype, and an LNCache.
     """
-    x = check_2d(x)
+    x, gamma, beta, eps = check_ln_forward(x, gamma, beta, eps)
     N, D = x.shape
-    if D < 2:
-        raise ValueError("layer normalization needs at least 2 features: one feature has variance zero")
-    gamma = check_vector(gamma, D, "gamma", x.dtype)
-    beta = check_vector(beta, D, "beta", x.dtype)
-    eps = check_eps(eps)
     row_bytes = D * x.itemsize
     T = tile_rows(row_bytes)
     GAMMA, BETA = np.tile(gamma, (T, 1)), np.tile(beta, (T, 1))
@@ -66,11 +61,7 @@ def layernorm_backward(dout, cache):
 
     dout: (N, D); cache: an LNCache. Returns dx: (N, D), dgamma: (D,), dbeta: (D,).
     """
-    if not isinstance(cache, tuple) or len(cache) != len(LNCache._fields):
-        raise ValueError(f"cache must be an LNCache with fields {LNCache._fields}")
-    x_hat, inv_std, gamma, _ = LNCache(*cache)
-    dout = check_2d(dout, "dout").astype(x_hat.dtype, copy=False)
-    check_same_shape(dout, x_hat, "dout", "the cached x_hat")
+    dout, (x_hat, inv_std, gamma, _) = check_ln_backward(dout, cache)
     N, D = x_hat.shape
     row_bytes = D * x_hat.itemsize
     T = tile_rows(row_bytes)

@@ -17,7 +17,7 @@ and ``layernorm_backward``.
 
 import numpy as np
 
-from ._validate import check_2d, check_eps, check_finite_stat, check_same_shape, check_vector
+from ._validate import check_finite_stat, check_ln_backward, check_ln_forward
 from .bncache import LNCache
 
 __all__ = ["LNCache", "layernorm_forward", "layernorm_backward"]
@@ -37,13 +37,7 @@ def layernorm_forward(x, gamma, beta, eps=1e-5):
     out : (N, D) array, same dtype as x
     cache : LNCache
     """
-    x = check_2d(x)
-    N, D = x.shape
-    if D < 2:
-        raise ValueError("layer normalization needs at least 2 features: one feature has variance zero")
-    gamma = check_vector(gamma, D, "gamma", x.dtype)
-    beta = check_vector(beta, D, "beta", x.dtype)
-    eps = check_eps(eps)
+    x, gamma, beta, eps = check_ln_forward(x, gamma, beta, eps)
     mu = x.mean(axis=1, keepdims=True)                  # mean of each sample's features     (N, 1)
     check_finite_stat(mu, "x")
     var = ((x - mu) ** 2).mean(axis=1, keepdims=True)   # their variance, biased             (N, 1)
@@ -71,11 +65,7 @@ def layernorm_backward(dout, cache):
     -------
     dx : (N, D), dgamma : (D,), dbeta : (D,)
     """
-    if not isinstance(cache, tuple) or len(cache) != len(LNCache._fields):
-        raise ValueError(f"cache must be an LNCache with fields {LNCache._fields}")
-    x_hat, inv_std, gamma, _ = LNCache(*cache)
-    dout = check_2d(dout, "dout").astype(x_hat.dtype, copy=False)
-    check_same_shape(dout, x_hat, "dout", "the cached x_hat")
+    dout, (x_hat, inv_std, gamma, _) = check_ln_backward(dout, cache)
     D = x_hat.shape[1]
     dbeta = dout.sum(axis=0)
     check_finite_stat(dbeta, "dout")

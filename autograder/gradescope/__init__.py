@@ -23,10 +23,10 @@ __all__ = ["main"]
 EXIT_OK, EXIT_USAGE = 0, 2
 
 
-def main(argv=None) -> int:
+def main(argv=None, *, prog="python -m autograder gradescope") -> int:
     """``python -m autograder gradescope ...``; returns the exit status (2 for a usage error)."""
     parser = argparse.ArgumentParser(
-        prog="python -m autograder gradescope",
+        prog=prog,
         description="Build a Gradescope autograder zip per assignment: DIR/<assignment>.zip, the same bytes "
                     "for the same sources. Upload it as the assignment's autograder (Ubuntu 24.04 base image).")
     parser.add_argument("assignments", nargs="*", metavar="ASSIGNMENT", help="the assignments to build")

@@ -139,7 +139,7 @@ def check_bn_backward(dout, cache):
 def check_ln_forward(x, gamma, beta, eps):
     """Return (x, gamma, beta, eps) checked for layer norm: x (N, D) floating, D >= 2; gamma, beta (D,)."""
     x = check_2d(x)
-    D = x.shape[1]
+    _, D = x.shape
     if D < 2:
         raise ValueError("layer normalization needs at least 2 features: one feature has variance zero")
     return x, check_vector(gamma, D, "gamma", x.dtype), check_vector(beta, D, "beta", x.dtype), check_eps(eps)
